@@ -1,6 +1,7 @@
 // RemotingCommand: the header + body of one frame, with both header serializations
 // (protocol doc 1.2-1.5). Nothing here knows about topics or messages.
 
+import assert from "node:assert";
 import { CURRENT_VERSION } from "./codes.ts";
 
 export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
@@ -15,6 +16,9 @@ export const FLAG_ONEWAY = 2;
 export const LANGUAGES = [
   "JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY", "OTHER", "HTTP", "GO", "PHP", "OMS", "RUST",
 ] as const;
+
+/** Ordinal of "OTHER", sent in the binary header for a language name outside LANGUAGES. */
+const LANGUAGE_OTHER = 7;
 
 export type ExtFields = Record<string, string>;
 
@@ -73,16 +77,12 @@ export class RemotingCommand {
     return this;
   }
 
-  /** Encodes the whole frame, length prefix included. */
+  /** Encodes the whole frame, length prefix included, in one allocation. */
   encode(): Uint8Array {
-    const header = this.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(this) : encodeJsonHeader(this);
-    const bodyLength = this.body?.length ?? 0;
-    const frame = new Uint8Array(8 + header.length + bodyLength);
-    const view = new DataView(frame.buffer);
-    view.setUint32(0, 4 + header.length + bodyLength);
-    view.setUint32(4, ((this.serializeType & 0xff) << 24) | header.length);
-    frame.set(header, 8);
-    if (this.body && bodyLength > 0) frame.set(this.body, 8 + header.length);
+    if (this.serializeType === SerializeType.ROCKETMQ) return encodeBinaryFrame(this);
+    const header = encodeJsonHeader(this);
+    const frame = allocateFrame(SerializeType.JSON, header.length, this.body);
+    frame.set(header, FRAME_HEADER_START);
     return frame;
   }
 
@@ -146,12 +146,17 @@ function decodeJsonHeader(bytes: Uint8Array): RemotingCommand {
   if (typeof h.language === "string") cmd.language = h.language;
   else if (typeof h.language === "number") cmd.language = LANGUAGES[h.language] ?? "OTHER";
   if (typeof h.remark === "string") cmd.remark = h.remark;
-  cmd.extFields = {};
-  if (typeof h.extFields === "object" && h.extFields !== null) {
-    // fastjson coerces numbers and booleans to strings; ali-ons sends raw JS values.
-    for (const [k, v] of Object.entries(h.extFields as Record<string, unknown>)) {
-      if (v !== null && v !== undefined) cmd.extFields[k] = typeof v === "string" ? v : String(v);
+  if (typeof h.extFields === "object" && h.extFields !== null && !Array.isArray(h.extFields)) {
+    // The parsed object is ours: adopt it, fixing up in place what is not a string. fastjson coerces
+    // numbers and booleans to strings (ali-ons sends raw JS values) and drops nulls.
+    const ext = h.extFields as Record<string, unknown>;
+    for (const k in ext) {
+      const v = ext[k];
+      if (typeof v === "string") continue;
+      if (v === null || v === undefined) delete ext[k];
+      else ext[k] = typeof v === "object" ? JSON.stringify(v) : String(v);
     }
+    cmd.extFields = ext as ExtFields;
   }
   cmd.serializeType = SerializeType.JSON;
   return cmd;
@@ -164,41 +169,119 @@ function intField(value: unknown, name: string, fallback: number): number {
   throw new RemotingDecodeError(`header field ${name} is not an integer`);
 }
 
-function encodeBinaryHeader(cmd: RemotingCommand): Uint8Array {
-  const remark = cmd.remark ? textEncoder.encode(cmd.remark) : undefined;
-  const entries: Array<[Uint8Array, Uint8Array]> = [];
-  let extLength = 0;
-  for (const [k, v] of Object.entries(cmd.extFields)) {
-    // A zero-length key or value decodes as null on a Java peer: leave such entries out.
-    if (k.length === 0 || v.length === 0) continue;
-    const key = textEncoder.encode(k);
-    const value = textEncoder.encode(v);
-    entries.push([key, value]);
-    extLength += 2 + key.length + 4 + value.length;
+/** Bytes before the header: frameLength and headerLengthAndType. */
+const FRAME_HEADER_START = 8;
+
+/** headerLength has 24 bits on the wire. */
+const HEADER_MAX_SIZE_BYTES = 0xffffff;
+
+/** Binary header keys carry an int16 length. */
+const BINARY_KEY_MAX_BYTES = 0x7fff;
+
+/** Fixed part of the binary header: code, language, version, opaque, flag, remark and extFields lengths. */
+const BINARY_HEADER_FIXED_BYTES = 21;
+
+/** A frame with prefix, headerLengthAndType and body in place; the caller writes the header at offset 8. */
+function allocateFrame(type: SerializeType, headerLength: number, body: Uint8Array | undefined): Uint8Array {
+  if (headerLength > HEADER_MAX_SIZE_BYTES) {
+    throw new RangeError(`header of ${headerLength} bytes does not fit the 24-bit header length`);
   }
-  const remarkLength = remark?.length ?? 0;
-  const out = new Uint8Array(21 + remarkLength + extLength);
-  const view = new DataView(out.buffer);
-  view.setInt16(0, cmd.code);
+  const bodyLength = body?.length ?? 0;
+  const frame = new Uint8Array(FRAME_HEADER_START + headerLength + bodyLength);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, 4 + headerLength + bodyLength);
+  view.setUint32(4, ((type & 0xff) << 24) | headerLength);
+  if (body !== undefined && bodyLength > 0) frame.set(body, FRAME_HEADER_START + headerLength);
+  return frame;
+}
+
+function encodeBinaryFrame(cmd: RemotingCommand): Uint8Array {
+  // Sizes first, so the frame is allocated once and every string is written straight into it.
+  const remarkLength = cmd.remark ? utf8Length(cmd.remark) : 0;
+  const keys = Object.keys(cmd.extFields);
+  const lengths: number[] = [];
+  let extLength = 0;
+  for (const key of keys) {
+    const value = cmd.extFields[key]!;
+    // A zero-length key or value decodes as null on a Java peer: leave such entries out.
+    if (key.length === 0 || value.length === 0) {
+      lengths.push(0, 0);
+      continue;
+    }
+    const keyLength = utf8Length(key);
+    const valueLength = utf8Length(value);
+    if (keyLength > BINARY_KEY_MAX_BYTES) throw new RangeError(`extFields key of ${keyLength} bytes does not fit the binary header`);
+    lengths.push(keyLength, valueLength);
+    extLength += 2 + keyLength + 4 + valueLength;
+  }
+  const headerLength = BINARY_HEADER_FIXED_BYTES + remarkLength + extLength;
+  const frame = allocateFrame(SerializeType.ROCKETMQ, headerLength, cmd.body);
+  const view = new DataView(frame.buffer);
+  let pos = FRAME_HEADER_START;
+  view.setInt16(pos, cmd.code);
   const languageOrdinal = LANGUAGES.indexOf(cmd.language as (typeof LANGUAGES)[number]);
-  view.setUint8(2, languageOrdinal < 0 ? 7 : languageOrdinal);
-  view.setInt16(3, cmd.version);
-  view.setInt32(5, cmd.opaque);
-  view.setInt32(9, cmd.flag);
-  view.setInt32(13, remarkLength);
-  if (remark) out.set(remark, 17);
-  let pos = 17 + remarkLength;
+  view.setUint8(pos + 2, languageOrdinal < 0 ? LANGUAGE_OTHER : languageOrdinal);
+  view.setInt16(pos + 3, cmd.version);
+  view.setInt32(pos + 5, cmd.opaque);
+  view.setInt32(pos + 9, cmd.flag);
+  view.setInt32(pos + 13, remarkLength);
+  pos += 17;
+  if (cmd.remark) pos = writeUtf8(frame, pos, cmd.remark, remarkLength);
   view.setInt32(pos, extLength);
   pos += 4;
-  for (const [key, value] of entries) {
-    view.setInt16(pos, key.length);
-    out.set(key, pos + 2);
-    pos += 2 + key.length;
-    view.setInt32(pos, value.length);
-    out.set(value, pos + 4);
-    pos += 4 + value.length;
+  for (let i = 0; i < keys.length; i++) {
+    const keyLength = lengths[2 * i]!;
+    if (keyLength === 0) continue;
+    const valueLength = lengths[2 * i + 1]!;
+    view.setInt16(pos, keyLength);
+    pos = writeUtf8(frame, pos + 2, keys[i]!, keyLength);
+    view.setInt32(pos, valueLength);
+    pos = writeUtf8(frame, pos + 4, cmd.extFields[keys[i]!]!, valueLength);
   }
-  return out;
+  assert(pos === FRAME_HEADER_START + headerLength, "binary header size mismatch");
+  return frame;
+}
+
+/** UTF-8 byte length of `s`, as TextEncoder would encode it (lone surrogates become 3-byte U+FFFD). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if ((c & 0xfc00) === 0xd800 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Writes `s` (whose UTF-8 length is `byteLength`) at `pos`; returns the position after it. */
+function writeUtf8(out: Uint8Array, pos: number, s: string, byteLength: number): number {
+  if (byteLength === s.length) {
+    // ASCII: the common case for header keys and values, cheaper than TextEncoder for short strings.
+    for (let i = 0; i < byteLength; i++) out[pos + i] = s.charCodeAt(i);
+  } else {
+    textEncoder.encodeInto(s, out.subarray(pos, pos + byteLength));
+  }
+  return pos + byteLength;
+}
+
+/** Strings up to this many bytes are decoded by hand when ASCII; longer ones go to TextDecoder. */
+const ASCII_FAST_PATH_MAX_BYTES = 0;
+
+function readUtf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= ASCII_FAST_PATH_MAX_BYTES) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      if (b >= 0x80) return textDecoder.decode(bytes.subarray(start, end));
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
+  return textDecoder.decode(bytes.subarray(start, end));
 }
 
 function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
@@ -214,7 +297,7 @@ function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
   if (remarkLength < 0 || 17 + remarkLength + 4 > bytes.length) {
     throw new RemotingDecodeError(`binary header remark length ${remarkLength} out of range`);
   }
-  if (remarkLength > 0) cmd.remark = textDecoder.decode(bytes.subarray(17, 17 + remarkLength));
+  if (remarkLength > 0) cmd.remark = readUtf8(bytes, 17, 17 + remarkLength);
   let pos = 17 + remarkLength;
   const extLength = view.getInt32(pos);
   pos += 4;
@@ -227,12 +310,12 @@ function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
     const keyLength = view.getInt16(pos);
     pos += 2;
     if (keyLength < 0 || pos + keyLength + 4 > extEnd) throw new RemotingDecodeError("binary header extFields key out of range");
-    const key = textDecoder.decode(bytes.subarray(pos, pos + keyLength));
+    const key = readUtf8(bytes, pos, pos + keyLength);
     pos += keyLength;
     const valueLength = view.getInt32(pos);
     pos += 4;
     if (valueLength < 0 || pos + valueLength > extEnd) throw new RemotingDecodeError("binary header extFields value out of range");
-    cmd.extFields[key] = textDecoder.decode(bytes.subarray(pos, pos + valueLength));
+    cmd.extFields[key] = readUtf8(bytes, pos, pos + valueLength);
     pos += valueLength;
   }
   cmd.serializeType = SerializeType.ROCKETMQ;

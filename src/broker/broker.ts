@@ -1,0 +1,259 @@
+// BrokerController: wires the message store, the managers, the request processors and the
+// NameServer registration into one broker process (architecture.md, protocol doc 6.1).
+
+import fs from "node:fs";
+import path from "node:path";
+import type { BrokerConfig } from "../config/broker-config.ts";
+import { createLogger } from "../log.ts";
+import { RequestCode } from "../remoting/codes.ts";
+import { RemotingCommand } from "../remoting/command.ts";
+import { RemotingClient } from "../remoting/client.ts";
+import type { Connection, Processor } from "../remoting/connection.ts";
+import { RemotingServer } from "../remoting/server.ts";
+import { MessageStore } from "../store/message-store.ts";
+import type { ClientChannelInfo } from "./client-channel.ts";
+import { ConsumerManager } from "./consumer-manager.ts";
+import { ConsumerOffsetManager } from "./consumer-offsets.ts";
+import { PullRequestHoldService } from "./long-polling.ts";
+import { clampRegisterPeriodMs, NamesrvRegistration, parseNamesrvAddrs } from "./namesrv-registration.ts";
+import { AdminProcessor } from "./processors/admin.ts";
+import { ClientManageProcessor } from "./processors/client-manage.ts";
+import { ConsumerManageProcessor } from "./processors/consumer-manage.ts";
+import { PullProcessor } from "./processors/pull.ts";
+import { QueryProcessor } from "./processors/query.ts";
+import { SendBackProcessor } from "./processors/send-back.ts";
+import { SendProcessor } from "./processors/send.ts";
+import { ProducerManager } from "./producer-manager.ts";
+import { RebalanceLockManager, REBALANCE_LOCK_MAX_LIVE_MS } from "./rebalance-lock.ts";
+import { ScheduleMessageService } from "./schedule.ts";
+import { SubscriptionGroupManager } from "./subscription-group.ts";
+import { TopicConfigManager } from "./topic-config.ts";
+
+const log = createLogger("broker");
+
+/** Java ClientHousekeepingService: channel expiry scan period. */
+const CLIENT_SCAN_INTERVAL_MS = 10_000;
+/** The VIP ("fast") port is listenPort minus this (Java NettyServerConfig). */
+const VIP_PORT_OFFSET = 2;
+
+export interface BrokerOptions {
+  /** Interface the listeners bind; all interfaces by default. */
+  host?: string;
+  /** Queue-lock expiry; tests shorten it. */
+  lockMaxLiveMs?: number;
+  /** Long-polling sweep period. */
+  holdCheckIntervalMs?: number;
+}
+
+export class BrokerController {
+  readonly topics: TopicConfigManager;
+  readonly groups: SubscriptionGroupManager;
+  readonly offsets: ConsumerOffsetManager;
+  readonly consumers: ConsumerManager;
+  readonly producers: ProducerManager;
+  readonly locks: RebalanceLockManager;
+  readonly namesrvClient: RemotingClient;
+  readonly namesrvAddrs: string[];
+  readonly bootTimestamp = Date.now();
+  private readonly server: RemotingServer;
+  private readonly vipServer: RemotingServer;
+  private storeInstance: MessageStore | undefined;
+  private scheduleInstance: ScheduleMessageService | undefined;
+  private longPollingInstance: PullRequestHoldService | undefined;
+  private registration: NamesrvRegistration | undefined;
+  private readonly timers: Array<ReturnType<typeof setInterval>> = [];
+  private started = false;
+  private stopping = false;
+
+  constructor(
+    readonly config: BrokerConfig,
+    private readonly opts: BrokerOptions = {},
+  ) {
+    this.topics = new TopicConfigManager(config, config.storePathRootDir);
+    this.groups = new SubscriptionGroupManager(() => this.config.autoCreateSubscriptionGroup, config.storePathRootDir);
+    this.offsets = new ConsumerOffsetManager(config.storePathRootDir);
+    this.consumers = new ConsumerManager((group, channels) => this.notifyConsumerIdsChanged(group, channels));
+    this.producers = new ProducerManager();
+    this.locks = new RebalanceLockManager(opts.lockMaxLiveMs ?? REBALANCE_LOCK_MAX_LIVE_MS);
+    this.namesrvClient = new RemotingClient();
+    this.namesrvAddrs = parseNamesrvAddrs(config.namesrvAddr);
+    const idleTimeoutMs = config.serverChannelMaxIdleTimeSeconds * 1000;
+    this.server = new RemotingServer({ port: config.listenPort, host: opts.host, name: "broker", idleTimeoutMs });
+    const vipPort = config.listenPort > VIP_PORT_OFFSET ? config.listenPort - VIP_PORT_OFFSET : 0;
+    this.vipServer = new RemotingServer({ port: vipPort, host: opts.host, name: "broker-vip", idleTimeoutMs });
+  }
+
+  get store(): MessageStore {
+    if (!this.storeInstance) throw new Error("broker store is not started");
+    return this.storeInstance;
+  }
+  get schedule(): ScheduleMessageService {
+    if (!this.scheduleInstance) throw new Error("broker schedule service is not started");
+    return this.scheduleInstance;
+  }
+  get longPolling(): PullRequestHoldService {
+    if (!this.longPollingInstance) throw new Error("broker long polling is not started");
+    return this.longPollingInstance;
+  }
+
+  /** The bound main port. */
+  get port(): number {
+    return this.server.port;
+  }
+  get vipPort(): number {
+    return this.vipServer.port;
+  }
+  /** `brokerIP1:port`: what the broker registers and stamps as store host. */
+  get brokerAddr(): string {
+    return `${this.config.brokerIP1}:${this.server.port}`;
+  }
+  get storeHost(): string {
+    return this.brokerAddr;
+  }
+
+  /** Loads config files and the store, starts listening and registers with the namesrvs. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error("broker already started");
+    this.started = true;
+    const c = this.config;
+    fs.mkdirSync(path.join(c.storePathRootDir, "config"), { recursive: true });
+    this.topics.load();
+    this.groups.load();
+    this.offsets.load();
+
+    // Bind first: the store host (in every msgId) needs the real port when listenPort is 0.
+    await this.server.start();
+    await this.vipServer.start();
+
+    const store = new MessageStore(c, { storeHost: this.storeHost });
+    if (!(await store.load())) throw new Error(`message store under ${c.storePathRootDir} failed to load`);
+    this.storeInstance = store;
+    this.scheduleInstance = new ScheduleMessageService(store, c.messageDelayLevel, c.storePathRootDir, c.flushDelayOffsetInterval);
+    this.scheduleInstance.load();
+
+    const pull = new PullProcessor(this);
+    this.longPollingInstance = new PullRequestHoldService(
+      (topic, queueId) => store.getMaxOffsetInQueue(topic, queueId),
+      (p) => pull.executeAgain(p),
+      (topic, queueId, offset) => store.getConsumeQueueEntry(topic, queueId, offset)?.tagsCode,
+      this.opts.holdCheckIntervalMs,
+    );
+    // The store reports the queue's new max offset (dispatched offset + 1).
+    store.setMessageArrivingListener((topic, queueId, maxOffset, tagsCode) => this.longPolling.notifyMessageArriving(topic, queueId, maxOffset, tagsCode));
+    await store.start();
+
+    this.registerProcessors(pull);
+    this.server.onConnectionClose((conn) => this.onClientClose(conn));
+    this.vipServer.onConnectionClose((conn) => this.onClientClose(conn));
+
+    this.longPolling.start();
+    if (c.brokerRole !== "SLAVE") this.schedule.start();
+    this.timers.push(setInterval(() => this.persistOffsets(), c.flushConsumerOffsetInterval));
+    this.timers.push(
+      setInterval(() => {
+        this.consumers.scanNotActiveChannels();
+        this.producers.scanNotActiveChannels();
+      }, CLIENT_SCAN_INTERVAL_MS),
+    );
+
+    this.registration = new NamesrvRegistration(
+      this.namesrvClient,
+      this.namesrvAddrs,
+      {
+        brokerName: c.brokerName,
+        brokerAddr: this.brokerAddr,
+        clusterName: c.brokerClusterName,
+        haServerAddr: `${c.brokerIP2}:${c.haListenPort}`,
+        brokerId: c.brokerId,
+        brokerPermission: c.brokerPermission,
+        compressed: c.compressedRegister,
+        timeoutMs: c.registerBrokerTimeoutMills,
+      },
+      this.topics,
+    );
+    this.topics.onChange = () => this.registration?.registerAllOneway();
+    if (this.namesrvAddrs.length > 0) {
+      await this.registration.registerAll();
+      this.timers.push(setInterval(() => void this.registration?.registerAll(), clampRegisterPeriodMs(c.registerNameServerPeriod)));
+    }
+    log.info(`broker ${c.brokerName} started: port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}`);
+  }
+
+  /** Re-registers with every namesrv now (admin topic changes, permission changes). */
+  async registerBrokerAll(): Promise<void> {
+    await this.registration?.registerAll();
+  }
+
+  /** Unregisters, stops listening, flushes offsets / delay offsets and shuts the store down. */
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.registration && this.namesrvAddrs.length > 0) await this.registration.unregisterAll();
+    this.namesrvClient.close();
+    await this.server.stop();
+    await this.vipServer.stop();
+    this.longPollingInstance?.shutdown();
+    this.scheduleInstance?.shutdown();
+    this.persistOffsets();
+    await this.storeInstance?.shutdown();
+    log.info(`broker ${this.config.brokerName} stopped`);
+  }
+
+  private persistOffsets(): void {
+    try {
+      this.offsets.persist();
+    } catch (err) {
+      log.error("persisting consumer offsets failed", err);
+    }
+  }
+
+  private onClientClose(conn: Connection): void {
+    this.consumers.onConnectionClose(conn);
+    this.producers.onConnectionClose(conn);
+  }
+
+  /** NOTIFY_CONSUMER_IDS_CHANGED (oneway) to every channel of the group (Java DefaultConsumerIdsChangeListener). */
+  private notifyConsumerIdsChanged(group: string, channels: ClientChannelInfo[]): void {
+    if (!this.config.notifyConsumerIdsChangedEnable) return;
+    for (const c of channels) {
+      if (c.conn.closed) continue;
+      c.conn.invokeOneway(RemotingCommand.request(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { consumerGroup: group }));
+    }
+  }
+
+  private registerProcessors(pull: PullProcessor): void {
+    const send = new SendProcessor(this);
+    const sendBack = new SendBackProcessor(this);
+    const client = new ClientManageProcessor(this);
+    const consumer = new ConsumerManageProcessor(this);
+    const query = new QueryProcessor(this);
+    const admin = new AdminProcessor(this);
+    const table: Array<[number, Processor]> = [
+      [RequestCode.SEND_MESSAGE, (r, c) => send.process(r, c)],
+      [RequestCode.SEND_MESSAGE_V2, (r, c) => send.process(r, c)],
+      [RequestCode.SEND_BATCH_MESSAGE, (r, c) => send.process(r, c)],
+      [RequestCode.CONSUMER_SEND_MSG_BACK, (r) => sendBack.process(r)],
+      [RequestCode.PULL_MESSAGE, (r, c) => pull.process(r, c)],
+      [RequestCode.HEART_BEAT, (r, c) => client.heartbeat(r, c)],
+      [RequestCode.UNREGISTER_CLIENT, (r, c) => client.unregisterClient(r, c)],
+      [RequestCode.CHECK_CLIENT_CONFIG, (r) => client.checkClientConfig(r)],
+      [RequestCode.GET_CONSUMER_LIST_BY_GROUP, (r) => consumer.getConsumerList(r)],
+      [RequestCode.UPDATE_CONSUMER_OFFSET, (r) => consumer.updateConsumerOffset(r)],
+      [RequestCode.QUERY_CONSUMER_OFFSET, (r) => consumer.queryConsumerOffset(r)],
+      [RequestCode.LOCK_BATCH_MQ, (r) => consumer.lockBatch(r)],
+      [RequestCode.UNLOCK_BATCH_MQ, (r) => consumer.unlockBatch(r)],
+      [RequestCode.GET_MAX_OFFSET, (r) => query.getMaxOffset(r)],
+      [RequestCode.GET_MIN_OFFSET, (r) => query.getMinOffset(r)],
+      [RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (r) => query.searchOffsetByTimestamp(r)],
+      [RequestCode.GET_EARLIEST_MSG_STORETIME, (r) => query.getEarliestMsgStoretime(r)],
+      [RequestCode.QUERY_MESSAGE, (r) => query.queryMessage(r)],
+      [RequestCode.VIEW_MESSAGE_BY_ID, (r) => query.viewMessageById(r)],
+      ...admin.processors(),
+    ];
+    for (const [code, processor] of table) {
+      this.server.registerProcessor(code, processor);
+      this.vipServer.registerProcessor(code, processor);
+    }
+  }
+}

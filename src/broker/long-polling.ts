@@ -1,0 +1,112 @@
+// Suspended pulls (Java PullRequestHoldService, storage doc §12.5): a pull that found nothing waits
+// here keyed by topic@queueId until a matching message arrives or its timeout passes; then it is
+// re-executed once without suspension and answered on its connection.
+
+import type { RemotingCommand } from "../remoting/command.ts";
+import type { Connection } from "../remoting/connection.ts";
+import type { MessageFilter } from "../store/store-types.ts";
+
+export interface SuspendedPull {
+  request: RemotingCommand;
+  conn: Connection;
+  suspendedAtMs: number;
+  timeoutMs: number;
+  /** The queue offset the pull asked for: it is answered once the queue grows past it. */
+  pullFromOffset: number;
+  filter: MessageFilter | undefined;
+}
+
+/** Sweep period: timed-out pulls are answered at most this late, and missed wake-ups recovered. */
+export const HOLD_CHECK_INTERVAL_MS = 1_000;
+
+/** Bound on parked pulls per broker; beyond it pulls are answered at once (the client retries). */
+export const MAX_SUSPENDED_PULLS = 100_000;
+
+/** The sweep checks at most this many new entries against a parked pull's tag filter; a longer backlog wakes it. */
+const SWEEP_MAX_ENTRIES_CHECKED = 1_000;
+
+export class PullRequestHoldService {
+  private readonly table = new Map<string, SuspendedPull[]>();
+  private count = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly maxOffsetInQueue: (topic: string, queueId: number) => number,
+    /** Re-runs the pull without suspension and sends the response on its connection. */
+    private readonly executeAgain: (pull: SuspendedPull) => void,
+    /** Tags code of a consume-queue entry (undefined when gone): lets the sweep skip non-matching arrivals. */
+    private readonly tagsCodeAt: (topic: string, queueId: number, offset: number) => number | undefined,
+    private readonly checkIntervalMs = HOLD_CHECK_INTERVAL_MS,
+  ) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Parks a pull; false when the table is full (the caller answers right away). */
+  suspend(topic: string, queueId: number, pull: SuspendedPull): boolean {
+    if (this.count >= MAX_SUSPENDED_PULLS) return false;
+    const key = `${topic}@${queueId}`;
+    let list = this.table.get(key);
+    if (!list) {
+      list = [];
+      this.table.set(key, list);
+    }
+    list.push(pull);
+    this.count++;
+    return true;
+  }
+
+  /** Store dispatch made `maxOffset - 1` visible in topic/queueId; `tagsCode` undefined = sweep (entries checked). */
+  notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode?: number): void {
+    const key = `${topic}@${queueId}`;
+    const list = this.table.get(key);
+    if (!list) return;
+    const now = Date.now();
+    const keep: SuspendedPull[] = [];
+    const wake: SuspendedPull[] = [];
+    for (const pull of list) {
+      if (pull.conn.closed) continue;
+      const arrived = maxOffset > pull.pullFromOffset && this.matches(pull, topic, queueId, maxOffset, tagsCode);
+      if (arrived || now >= pull.suspendedAtMs + pull.timeoutMs) wake.push(pull);
+      else keep.push(pull);
+    }
+    this.count -= list.length - keep.length;
+    if (keep.length === 0) this.table.delete(key);
+    else this.table.set(key, keep);
+    for (const pull of wake) this.executeAgain(pull);
+  }
+
+  private matches(pull: SuspendedPull, topic: string, queueId: number, maxOffset: number, tagsCode: number | undefined): boolean {
+    const filter = pull.filter;
+    if (!filter) return true;
+    if (tagsCode !== undefined) return filter(tagsCode);
+    if (maxOffset - pull.pullFromOffset > SWEEP_MAX_ENTRIES_CHECKED) return true;
+    for (let offset = pull.pullFromOffset; offset < maxOffset; offset++) {
+      const code = this.tagsCodeAt(topic, queueId, offset);
+      if (code === undefined || filter(code)) return true;
+    }
+    return false;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.checkAll(), this.checkIntervalMs);
+  }
+
+  shutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.table.clear();
+    this.count = 0;
+  }
+
+  /** The sweep: current max offsets, no tags code (a newer message may match). */
+  checkAll(): void {
+    for (const key of [...this.table.keys()]) {
+      const at = key.lastIndexOf("@");
+      const topic = key.slice(0, at);
+      const queueId = Number(key.slice(at + 1));
+      this.notifyMessageArriving(topic, queueId, this.maxOffsetInQueue(topic, queueId));
+    }
+  }
+}

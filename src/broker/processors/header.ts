@@ -1,0 +1,41 @@
+// Typed reads of request extFields (protocol doc 1.5). A missing required field throws, which the
+// remoting server turns into SYSTEM_ERROR with this message, like Java's "the custom field <x> is null".
+
+import type { ExtFields } from "../../remoting/command.ts";
+
+export class HeaderReader {
+  constructor(private readonly ext: ExtFields) {}
+
+  str(name: string): string {
+    const v = this.ext[name];
+    if (v === undefined) throw new Error(`the custom field <${name}> is null`);
+    return v;
+  }
+
+  optStr(name: string): string | undefined {
+    return this.ext[name];
+  }
+
+  int(name: string): number {
+    return parseInteger(name, this.str(name));
+  }
+
+  optInt(name: string): number | undefined {
+    const v = this.ext[name];
+    return v === undefined ? undefined : parseInteger(name, v);
+  }
+
+  /** Java Boolean.parseBoolean: only "true" (any case) is true. */
+  bool(name: string, fallback = false): boolean {
+    const v = this.ext[name];
+    return v === undefined ? fallback : v.toLowerCase() === "true";
+  }
+}
+
+function parseInteger(name: string, text: string): number {
+  const t = text.trim();
+  if (!/^-?\d+$/.test(t)) throw new Error(`the custom field <${name}> is not an integer: ${text}`);
+  const n = Number(t);
+  if (!Number.isSafeInteger(n)) throw new Error(`the custom field <${name}> is out of range: ${text}`);
+  return n;
+}

@@ -1,0 +1,293 @@
+// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320): validation, topic
+// auto-creation, %RETRY% → %DLQ% routing, delay levels, store put and response header
+// (protocol doc 3.3.2, storage doc §12.3).
+
+import { decodeBatchBody } from "../../common/message-codec.ts";
+import { Prop, propertiesToString, stringToProperties, SysFlag, tagsHashCode, transactionType, type MessageInner, type Properties } from "../../common/message.ts";
+import {
+  dlqTopic,
+  isNotAllowedSendTopic,
+  isRetryTopic,
+  isWriteable,
+  PERM_READ_WRITE,
+  RETRY_GROUP_TOPIC_PREFIX,
+  topicNameProblem,
+  type TopicConfig,
+} from "../../common/topic.ts";
+import { ResponseCode } from "../../remoting/codes.ts";
+import { RemotingCommand } from "../../remoting/command.ts";
+import type { Connection } from "../../remoting/connection.ts";
+import type { PutMessageResult } from "../../store/store-types.ts";
+import type { BrokerController } from "../broker.ts";
+import { HeaderReader } from "./header.ts";
+
+/** V2 short keys → V1 field names (Java SendMessageRequestHeaderV2). */
+const V2_KEYS: Record<string, string> = {
+  a: "producerGroup",
+  b: "topic",
+  c: "defaultTopic",
+  d: "defaultTopicQueueNums",
+  e: "queueId",
+  f: "sysFlag",
+  g: "bornTimestamp",
+  h: "flag",
+  i: "properties",
+  j: "reconsumeTimes",
+  k: "unitMode",
+  l: "maxReconsumeTimes",
+  m: "batch",
+  n: "bname",
+};
+
+/** Java MQVersion V3_4_9: clients from this version on have their header maxReconsumeTimes honoured. */
+const VERSION_V3_4_9 = 121;
+
+/** Java MixAll.DLQ_NUMS_PER_GROUP. */
+export const DLQ_QUEUE_NUMS = 1;
+
+const FAQ_NO_TOPIC = "See http://rocketmq.apache.org/docs/faq/ for further details.";
+
+export interface SendRequestHeader {
+  producerGroup: string;
+  topic: string;
+  defaultTopic: string;
+  defaultTopicQueueNums: number;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string;
+  reconsumeTimes: number;
+  unitMode: boolean;
+  maxReconsumeTimes: number | undefined;
+  batch: boolean;
+}
+
+/** Reads the V1 header, or the V2 short-name header, into V1 names. */
+export function parseSendHeader(request: RemotingCommand, v2: boolean): SendRequestHeader {
+  let ext = request.extFields;
+  if (v2) {
+    ext = {};
+    for (const [k, v] of Object.entries(request.extFields)) ext[V2_KEYS[k] ?? k] = v;
+  }
+  const h = new HeaderReader(ext);
+  return {
+    producerGroup: h.str("producerGroup"),
+    topic: h.str("topic"),
+    defaultTopic: h.str("defaultTopic"),
+    defaultTopicQueueNums: h.int("defaultTopicQueueNums"),
+    queueId: h.int("queueId"),
+    sysFlag: h.int("sysFlag"),
+    bornTimestamp: h.int("bornTimestamp"),
+    flag: h.int("flag"),
+    properties: h.optStr("properties") ?? "",
+    reconsumeTimes: h.optInt("reconsumeTimes") ?? 0,
+    unitMode: h.bool("unitMode"),
+    maxReconsumeTimes: h.optInt("maxReconsumeTimes"),
+    batch: h.bool("batch"),
+  };
+}
+
+/** The store status → response code and remark (storage doc §12.3 step 12). */
+export function putResultToResponse(request: RemotingCommand, result: PutMessageResult, queueId: number, ext: Record<string, string>): RemotingCommand {
+  let code: number;
+  let remark: string | undefined;
+  switch (result.status) {
+    case "PUT_OK":
+      code = ResponseCode.SUCCESS;
+      break;
+    case "FLUSH_DISK_TIMEOUT":
+      code = ResponseCode.FLUSH_DISK_TIMEOUT;
+      break;
+    case "FLUSH_SLAVE_TIMEOUT":
+      code = ResponseCode.FLUSH_SLAVE_TIMEOUT;
+      break;
+    case "SLAVE_NOT_AVAILABLE":
+      code = ResponseCode.SLAVE_NOT_AVAILABLE;
+      break;
+    case "CREATE_MAPEDFILE_FAILED":
+      code = ResponseCode.SYSTEM_ERROR;
+      remark = "create mapped file failed, server is busy or broken.";
+      break;
+    case "MESSAGE_ILLEGAL":
+    case "PROPERTIES_SIZE_EXCEEDED":
+      code = ResponseCode.MESSAGE_ILLEGAL;
+      remark = result.remark ?? "the message is illegal, maybe msg body or properties length not matched.";
+      break;
+    case "SERVICE_NOT_AVAILABLE":
+      code = ResponseCode.SERVICE_NOT_AVAILABLE;
+      remark = result.remark ?? "service not available now, maybe disk full, or the broker is shutting down or a slave.";
+      break;
+    case "OS_PAGECACHE_BUSY":
+      code = ResponseCode.SYSTEM_ERROR;
+      remark = "[PC_SYNCHRONIZED]broker busy, start flow control for a while";
+      break;
+    default:
+      code = ResponseCode.SYSTEM_ERROR;
+      remark = result.remark ?? "UNKNOWN_ERROR";
+  }
+  const response = RemotingCommand.responseTo(request, code, remark ?? result.remark, ext);
+  if (code === ResponseCode.SUCCESS || code === ResponseCode.FLUSH_DISK_TIMEOUT || code === ResponseCode.FLUSH_SLAVE_TIMEOUT || code === ResponseCode.SLAVE_NOT_AVAILABLE) {
+    ext.msgId = result.msgId;
+    ext.queueId = String(queueId);
+    ext.queueOffset = String(result.queueOffset);
+  }
+  return response;
+}
+
+export class SendProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  async process(request: RemotingCommand, conn: Connection): Promise<RemotingCommand> {
+    const v2 = request.code !== 10;
+    const header = parseSendHeader(request, v2);
+    const ext: Record<string, string> = {
+      MSG_REGION: this.broker.config.regionId,
+      TRACE_ON: String(this.broker.config.traceOn),
+    };
+    const reply = (code: number, remark: string) => RemotingCommand.responseTo(request, code, remark, ext);
+
+    if (Date.now() < this.broker.config.startAcceptSendRequestTimeStamp) {
+      return reply(ResponseCode.SYSTEM_ERROR, `broker unable to service, until ${this.broker.config.startAcceptSendRequestTimeStamp}`);
+    }
+    if (!isWriteable(this.broker.config.brokerPermission)) {
+      return reply(ResponseCode.NO_PERMISSION, `the broker[${this.broker.brokerAddr}] sending message is forbidden`);
+    }
+    const problem = topicNameProblem(header.topic);
+    if (problem) return reply(ResponseCode.SYSTEM_ERROR, problem);
+    if (isNotAllowedSendTopic(header.topic)) return reply(ResponseCode.NO_PERMISSION, `Sending message to topic[${header.topic}] is forbidden.`);
+
+    let topicConfig = this.broker.topics.get(header.topic);
+    if (!topicConfig) {
+      const sysFlag = header.unitMode ? (isRetryTopic(header.topic) ? 2 : 1) : 0;
+      topicConfig = this.broker.topics.createForSend(header.topic, header.defaultTopic, header.defaultTopicQueueNums, sysFlag);
+      if (!topicConfig && isRetryTopic(header.topic)) topicConfig = this.broker.topics.createIfAbsent(header.topic, 1, PERM_READ_WRITE, sysFlag);
+      if (!topicConfig) return reply(ResponseCode.TOPIC_NOT_EXIST, `topic[${header.topic}] not exist, apply first please! ${FAQ_NO_TOPIC}`);
+    }
+    if (!isWriteable(topicConfig.perm)) return reply(ResponseCode.NO_PERMISSION, `the topic[${header.topic}] sending message is forbidden`);
+    const queueLimit = Math.max(topicConfig.writeQueueNums, topicConfig.readQueueNums);
+    if (header.queueId >= queueLimit) {
+      return reply(ResponseCode.SYSTEM_ERROR, `request queueId[${header.queueId}] is illegal, topic ${header.topic} has ${queueLimit} queues, producer: ${conn.remoteAddress}`);
+    }
+    const body = request.body ?? new Uint8Array(0);
+    if (body.length > this.broker.config.maxMessageSize) {
+      return reply(ResponseCode.MESSAGE_ILLEGAL, `the message body size ${body.length} bytes exceeds maxMessageSize ${this.broker.config.maxMessageSize} bytes`);
+    }
+    if (Buffer.byteLength(header.properties) > 32_767) {
+      return reply(ResponseCode.MESSAGE_ILLEGAL, `the message properties length ${Buffer.byteLength(header.properties)} bytes exceeds 32767 bytes`);
+    }
+    let queueId = header.queueId < 0 ? randomQueue(topicConfig.writeQueueNums) : header.queueId;
+    return header.batch
+      ? this.sendBatch(request, conn, header, topicConfig, queueId, body, ext, reply)
+      : this.sendOne(request, conn, header, topicConfig, queueId, body, ext, reply);
+  }
+
+  private async sendOne(
+    request: RemotingCommand,
+    conn: Connection,
+    header: SendRequestHeader,
+    topicConfig: TopicConfig,
+    queueId: number,
+    body: Uint8Array,
+    ext: Record<string, string>,
+    reply: (code: number, remark: string) => RemotingCommand,
+  ): Promise<RemotingCommand> {
+    const properties = stringToProperties(header.properties);
+    let topic = header.topic;
+    if (isRetryTopic(topic)) {
+      const group = topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
+      const groupConfig = this.broker.groups.findOrCreate(group);
+      if (!groupConfig) return reply(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${group}`);
+      let maxReconsumeTimes = groupConfig.retryMaxTimes;
+      if (request.version >= VERSION_V3_4_9 && header.maxReconsumeTimes !== undefined) maxReconsumeTimes = header.maxReconsumeTimes;
+      if (header.reconsumeTimes >= maxReconsumeTimes) {
+        topic = dlqTopic(group);
+        this.broker.topics.createIfAbsent(topic, DLQ_QUEUE_NUMS, PERM_READ_WRITE);
+        queueId = 0;
+        delete properties[Prop.DELAY];
+      }
+    }
+    if (properties[Prop.TRAN_MSG] === "true" && this.broker.config.rejectTransactionMessage) {
+      return reply(ResponseCode.NO_PERMISSION, `the broker[${this.broker.brokerAddr}] sending transaction message is forbidden`);
+    }
+    delete properties[Prop.WAIT];
+    properties[Prop.CLUSTER] = this.broker.config.brokerClusterName;
+    let sysFlag = header.sysFlag;
+    if (topicConfig.topicFilterType === "MULTI_TAG") sysFlag |= SysFlag.MULTI_TAGS;
+    const msg: MessageInner = {
+      topic,
+      queueId,
+      flag: header.flag,
+      body,
+      properties,
+      propertiesString: "",
+      tagsCode: tagsHashCode(properties[Prop.TAGS]),
+      sysFlag,
+      bornTimestamp: header.bornTimestamp,
+      bornHost: conn.remoteAddress,
+      storeHost: this.broker.storeHost,
+      reconsumeTimes: header.reconsumeTimes,
+      preparedTransactionOffset: 0,
+    };
+    msg.propertiesString = propertiesToString(msg.properties);
+    // The store parks a delayed message in the schedule topic; the answer names the queue asked for.
+    const result = await this.broker.store.putMessage(msg);
+    return putResultToResponse(request, result, msg.queueId, ext);
+  }
+
+  private async sendBatch(
+    request: RemotingCommand,
+    conn: Connection,
+    header: SendRequestHeader,
+    topicConfig: TopicConfig,
+    queueId: number,
+    body: Uint8Array,
+    ext: Record<string, string>,
+    reply: (code: number, remark: string) => RemotingCommand,
+  ): Promise<RemotingCommand> {
+    if (isRetryTopic(header.topic)) return reply(ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${header.topic}`);
+    if (transactionType(header.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
+      return reply(ResponseCode.MESSAGE_ILLEGAL, "batch message does not support transaction");
+    }
+    let members;
+    try {
+      members = decodeBatchBody(body);
+    } catch (err) {
+      return reply(ResponseCode.MESSAGE_ILLEGAL, `batch body does not decode: ${(err as Error).message}`);
+    }
+    if (members.length === 0) return reply(ResponseCode.MESSAGE_ILLEGAL, "batch body holds no message");
+    const batchProps: Properties = stringToProperties(header.properties);
+    batchProps[Prop.CLUSTER] = this.broker.config.brokerClusterName;
+    const batchSuffix = propertiesToString(batchProps);
+    let sysFlag = header.sysFlag;
+    if (topicConfig.topicFilterType === "MULTI_TAG") sysFlag |= SysFlag.MULTI_TAGS;
+    const msgs: MessageInner[] = [];
+    for (const m of members) {
+      const own = stringToProperties(m.propertiesString);
+      if (own[Prop.DELAY] !== undefined && Number(own[Prop.DELAY]) > 0) return reply(ResponseCode.MESSAGE_ILLEGAL, "batch message does not support delay level");
+      const propertiesString = m.propertiesString.length === 0 ? batchSuffix : m.propertiesString.endsWith("\u0002") ? m.propertiesString + batchSuffix : `${m.propertiesString}\u0002${batchSuffix}`;
+      const properties = { ...own, ...batchProps };
+      msgs.push({
+        topic: header.topic,
+        queueId,
+        flag: m.flag,
+        body: m.body,
+        properties,
+        propertiesString,
+        tagsCode: tagsHashCode(properties[Prop.TAGS]),
+        sysFlag,
+        bornTimestamp: header.bornTimestamp,
+        bornHost: conn.remoteAddress,
+        storeHost: this.broker.storeHost,
+        reconsumeTimes: 0,
+        preparedTransactionOffset: 0,
+      });
+    }
+    const result = await this.broker.store.putMessages(msgs);
+    return putResultToResponse(request, result, queueId, ext);
+  }
+}
+
+function randomQueue(queueNums: number): number {
+  return queueNums <= 0 ? 0 : Math.floor(Math.random() * queueNums);
+}

@@ -1,0 +1,154 @@
+// Topic table of one broker (Java TopicConfigManager, storage doc §12.1): built-in system topics,
+// auto-creation from TBW102, persistence to config/topics.json on every change.
+
+import path from "node:path";
+import {
+  Perm,
+  PERM_READ_WRITE,
+  SystemTopic,
+  isInherited,
+  newTopicConfig,
+  topicConfigFromJson,
+  topicConfigToJson,
+  type TopicConfig,
+} from "../common/topic.ts";
+import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
+import { dataVersionFromJson, newDataVersion, nextDataVersion, type DataVersion } from "./data-version.ts";
+
+/** The broker.conf keys the topic table depends on (BrokerConfig is assignable to it). */
+export interface TopicConfigSettings {
+  brokerClusterName: string;
+  brokerName: string;
+  autoCreateTopicEnable: boolean;
+  defaultTopicQueueNums: number;
+  clusterTopicEnable: boolean;
+  brokerTopicEnable: boolean;
+  traceTopicEnable: boolean;
+  msgTraceTopicName: string;
+}
+
+/** Upper bound on topics one broker keeps, so a client auto-creating names cannot grow memory without end. */
+export const MAX_TOPICS_PER_BROKER = 100_000;
+
+export class TopicConfigManager {
+  readonly table = new Map<string, TopicConfig>();
+  dataVersion: DataVersion = newDataVersion();
+  private readonly file: string;
+  /** Called after a topic was created or changed (the broker re-registers with the namesrvs). */
+  onChange: (topic: TopicConfig) => void = () => {};
+
+  constructor(
+    private readonly settings: TopicConfigSettings,
+    storePathRootDir: string,
+  ) {
+    this.file = path.join(storePathRootDir, "config", "topics.json");
+    this.addBuiltIns();
+  }
+
+  private addBuiltIns(): void {
+    const s = this.settings;
+    const add = (tc: TopicConfig) => this.table.set(tc.topicName, tc);
+    add(newTopicConfig(SystemTopic.SELF_TEST, { readQueueNums: 1, writeQueueNums: 1 }));
+    if (s.autoCreateTopicEnable) {
+      add(newTopicConfig(SystemTopic.AUTO_CREATE, {
+        readQueueNums: s.defaultTopicQueueNums,
+        writeQueueNums: s.defaultTopicQueueNums,
+        perm: Perm.INHERIT | PERM_READ_WRITE,
+      }));
+    }
+    add(newTopicConfig(SystemTopic.BENCHMARK, { readQueueNums: 1024, writeQueueNums: 1024 }));
+    add(newTopicConfig(s.brokerClusterName, { perm: Perm.INHERIT | (s.clusterTopicEnable ? PERM_READ_WRITE : 0) }));
+    add(newTopicConfig(s.brokerName, { readQueueNums: 1, writeQueueNums: 1, perm: Perm.INHERIT | (s.brokerTopicEnable ? PERM_READ_WRITE : 0) }));
+    add(newTopicConfig(SystemTopic.OFFSET_MOVED_EVENT, { readQueueNums: 1, writeQueueNums: 1 }));
+    add(newTopicConfig(SystemTopic.SCHEDULE, { readQueueNums: 18, writeQueueNums: 18 }));
+    if (s.traceTopicEnable) add(newTopicConfig(s.msgTraceTopicName, { readQueueNums: 1, writeQueueNums: 1 }));
+    add(newTopicConfig(`${s.brokerClusterName}_REPLY_TOPIC`, { readQueueNums: 1, writeQueueNums: 1 }));
+  }
+
+  /** Loads topics.json on top of the built-ins; a missing file is a fresh broker. */
+  load(): void {
+    const raw = readConfigFile(this.file) as Record<string, unknown> | undefined;
+    if (!raw || typeof raw !== "object") return;
+    const version = dataVersionFromJson(raw.dataVersion);
+    if (version) this.dataVersion = version;
+    const table = raw.topicConfigTable;
+    if (typeof table !== "object" || table === null) return;
+    for (const [name, value] of Object.entries(table as Record<string, unknown>)) {
+      const tc = topicConfigFromJson(name, value);
+      if (tc) this.table.set(tc.topicName, tc);
+    }
+  }
+
+  persist(): void {
+    writeConfigFile(this.file, prettyJson(this.serializeWrapper()));
+  }
+
+  /** TopicConfigSerializeWrapper: body of GET_ALL_TOPIC_CONFIG and content of topics.json. */
+  serializeWrapper(): { dataVersion: DataVersion; topicConfigTable: Record<string, unknown> } {
+    const topicConfigTable: Record<string, unknown> = {};
+    for (const [name, tc] of this.table) topicConfigTable[name] = topicConfigToJson(tc);
+    return { dataVersion: { ...this.dataVersion }, topicConfigTable };
+  }
+
+  get(topic: string): TopicConfig | undefined {
+    return this.table.get(topic);
+  }
+
+  /** Creates or replaces a topic (admin UPDATE_AND_CREATE_TOPIC). */
+  update(tc: TopicConfig): void {
+    this.assertRoom(tc.topicName);
+    this.table.set(tc.topicName, tc);
+    this.changed(tc);
+  }
+
+  delete(topic: string): boolean {
+    if (!this.table.delete(topic)) return false;
+    nextDataVersion(this.dataVersion);
+    this.persist();
+    return true;
+  }
+
+  /**
+   * Java createTopicInSendMessageMethod: a new topic inheriting from `defaultTopic` (TBW102) when that
+   * topic exists with INHERIT. Returns the existing or new config, undefined when not allowed.
+   */
+  createForSend(topic: string, defaultTopic: string, clientQueueNums: number, topicSysFlag: number): TopicConfig | undefined {
+    const existing = this.table.get(topic);
+    if (existing) return existing;
+    const template = this.table.get(defaultTopic);
+    if (!template) return undefined;
+    if (defaultTopic === SystemTopic.AUTO_CREATE && !this.settings.autoCreateTopicEnable) template.perm = PERM_READ_WRITE;
+    if (!isInherited(template.perm)) return undefined;
+    const queueNums = Math.max(0, Math.min(clientQueueNums, template.writeQueueNums));
+    const tc = newTopicConfig(topic, {
+      readQueueNums: queueNums,
+      writeQueueNums: queueNums,
+      perm: template.perm & ~Perm.INHERIT,
+      topicFilterType: template.topicFilterType,
+      topicSysFlag,
+    });
+    this.update(tc);
+    return tc;
+  }
+
+  /** Java createTopicInSendMessageBackMethod: `%RETRY%` / `%DLQ%` topics with fixed queues and perm. */
+  createIfAbsent(topic: string, queueNums: number, perm: number, topicSysFlag = 0): TopicConfig {
+    const existing = this.table.get(topic);
+    if (existing) return existing;
+    const tc = newTopicConfig(topic, { readQueueNums: queueNums, writeQueueNums: queueNums, perm, topicSysFlag });
+    this.update(tc);
+    return tc;
+  }
+
+  private assertRoom(topic: string): void {
+    if (!this.table.has(topic) && this.table.size >= MAX_TOPICS_PER_BROKER) {
+      throw new Error(`topic table is full (${MAX_TOPICS_PER_BROKER} topics), cannot create ${topic}`);
+    }
+  }
+
+  private changed(tc: TopicConfig): void {
+    nextDataVersion(this.dataVersion);
+    this.persist();
+    this.onChange(tc);
+  }
+}

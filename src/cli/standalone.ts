@@ -1,0 +1,73 @@
+// `tsmq standalone [--store DIR] [-p namesrvPort] [--broker-port P]`: a NameServer and a broker in
+// one process on embedded defaults, ready for clients in one command.
+
+import path from "node:path";
+import { defineCommand } from "citty";
+import { BrokerController } from "../broker/broker.ts";
+import { loadBrokerConfig } from "../config/broker-config.ts";
+import { ConfigError } from "../config/java-types.ts";
+import { loadNamesrvConfig } from "../config/namesrv-config.ts";
+import { BROKER_DEFAULT_PORT, NAMESRV_DEFAULT_PORT } from "../common/limits.ts";
+import { createLogger } from "../log.ts";
+import { NameServer } from "../namesrv/namesrv.ts";
+import { runUntilSignal } from "./broker.ts";
+
+const log = createLogger("standalone");
+
+/** Store directory when --store is not given, relative to the working directory. */
+const DEFAULT_STORE_DIR = "./tsmq-data";
+/** Commit-log segments of a standalone store: 64 MiB instead of 1 GiB, so a laptop trial stays small. */
+const STANDALONE_COMMITLOG_FILE_SIZE_BYTES = 64 * 1024 * 1024;
+/** Consume-queue segments: 30 000 entries of 20 bytes. */
+const STANDALONE_CONSUMEQUEUE_FILE_SIZE_BYTES = 30_000 * 20;
+
+export default defineCommand({
+  meta: { name: "standalone", description: "Run a NameServer and a broker in one process (auto-create topics on)" },
+  args: {
+    store: { type: "string", description: `store root directory (default ${DEFAULT_STORE_DIR})` },
+    port: { type: "string", alias: "p", description: `NameServer port (default ${NAMESRV_DEFAULT_PORT})` },
+    "broker-port": { type: "string", description: `broker port (default ${BROKER_DEFAULT_PORT})` },
+    config: { type: "string", alias: "c", description: "optional broker properties file applied under the standalone defaults" },
+  },
+  async run({ args }) {
+    const storeDir = path.resolve(args.store ?? DEFAULT_STORE_DIR);
+    const namesrvPort = args.port ?? String(NAMESRV_DEFAULT_PORT);
+    let namesrvConfig;
+    let brokerConfig;
+    try {
+      namesrvConfig = (await loadNamesrvConfig(undefined, { listenPort: namesrvPort, kvConfigPath: path.join(storeDir, "namesrv", "kvConfig.json") })).config;
+      const loaded = await loadBrokerConfig(args.config, {
+        listenPort: args["broker-port"] ?? String(BROKER_DEFAULT_PORT),
+        storePathRootDir: storeDir,
+        storePathCommitLog: path.join(storeDir, "commitlog"),
+        namesrvAddr: `127.0.0.1:${namesrvPort}`,
+        brokerName: "broker-a",
+        brokerIP1: "127.0.0.1",
+        autoCreateTopicEnable: true,
+        mappedFileSizeCommitLog: STANDALONE_COMMITLOG_FILE_SIZE_BYTES,
+        mappedFileSizeConsumeQueue: STANDALONE_CONSUMEQUEUE_FILE_SIZE_BYTES,
+      });
+      for (const warning of loaded.warnings) log.warn(warning);
+      brokerConfig = loaded.config;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      log.error(err.message);
+      process.exit(1);
+    }
+    const namesrv = new NameServer({ config: namesrvConfig });
+    try {
+      await namesrv.start();
+    } catch (err) {
+      log.error(`NameServer cannot start on port ${namesrvConfig.listenPort}`, err);
+      process.exit(1);
+    }
+    // The broker registers with the namesrv started above; with port 0 that is its bound port.
+    brokerConfig.namesrvAddr = `127.0.0.1:${namesrv.port}`;
+    const broker = new BrokerController(brokerConfig);
+    await runUntilSignal(
+      broker,
+      () => console.log(`tsmq standalone ready: namesrv 127.0.0.1:${namesrv.port}, broker ${brokerConfig.brokerName} on ${broker.brokerAddr}, store ${storeDir}`),
+      () => namesrv.shutdown(),
+    );
+  },
+});

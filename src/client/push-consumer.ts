@@ -1,0 +1,689 @@
+// The push consumer (Java DefaultMQPushConsumer): subscriptions, rebalance, a long-polling pull
+// loop per owned queue with flow control, concurrent or orderly consumption, retry through
+// CONSUMER_SEND_MSG_BACK, offsets committed to the broker or a local file (protocol doc 6.6-6.14).
+
+import { Prop } from "../common/message.ts";
+import { isGroupNameIllegal, isRetryTopic, retryTopic } from "../common/topic.ts";
+import { ResponseCode } from "../remoting/codes.ts";
+import type { RemotingCommand } from "../remoting/command.ts";
+import { type AllocateStrategy, allocateAveragely } from "./allocate.ts";
+import { lockBatch, maxOffset, pullMessage, searchOffset, sendMessageBack, unlockBatch } from "./broker-api.ts";
+import type { ClientConfig } from "./client-config.ts";
+import { type ConsumedMessage, decodeMessages } from "./consumed-message.ts";
+import { MQClientError, errorText } from "./errors.ts";
+import { ClientInstance, type ConsumerData, type ConsumerMember } from "./instance.ts";
+import { type MessageQueue, mqJson, mqKey, mqText } from "./message-queue.ts";
+import { LocalFileOffsetStore, type OffsetStore, RemoteOffsetStore, defaultLocalOffsetDir } from "./offset-store.ts";
+import type { ProcessQueue } from "./process-queue.ts";
+import { type MessageModel, type RebalanceHost, Rebalancer } from "./rebalance.ts";
+import type { TopicRouteData } from "./route.ts";
+import { Producer } from "./producer.ts";
+import { type SubscriptionData, buildSubscription, subscriptionMatches } from "./subscription.ts";
+
+export type ConsumeFromWhere = "CONSUME_FROM_LAST_OFFSET" | "CONSUME_FROM_FIRST_OFFSET" | "CONSUME_FROM_TIMESTAMP";
+export type ConsumeConcurrentlyStatus = "CONSUME_SUCCESS" | "RECONSUME_LATER";
+export type ConsumeOrderlyStatus = "SUCCESS" | "SUSPEND_CURRENT_QUEUE_A_MOMENT";
+
+export interface ConcurrentContext {
+  messageQueue: MessageQueue;
+  /** 0 = broker decides (3 + reconsumeTimes); negative = straight to the DLQ. */
+  delayLevelWhenNextConsume: number;
+  /** On CONSUME_SUCCESS, messages after this index are retried. */
+  ackIndex: number;
+}
+
+export interface OrderlyContext {
+  messageQueue: MessageQueue;
+  suspendCurrentQueueTimeMs: number;
+}
+
+export type ConcurrentListener = (msgs: ConsumedMessage[], ctx: ConcurrentContext) => ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
+export type OrderlyListener = (msgs: ConsumedMessage[], ctx: OrderlyContext) => ConsumeOrderlyStatus | Promise<ConsumeOrderlyStatus>;
+
+/** Long-polling hold the broker is asked for (Java brokerSuspendMaxTimeMillis). */
+export const BROKER_SUSPEND_MAX_MS = 15_000;
+/** Pull request timeout while suspended (Java consumerTimeoutMillisWhenSuspend). */
+export const PULL_TIMEOUT_WHEN_SUSPEND_MS = 30_000;
+/** Pause after a failed pull (Java pullTimeDelayMillsWhenException). */
+const PULL_DELAY_ON_ERROR_MS = 3_000;
+/** Pause after FLOW_CONTROL from the broker. */
+const PULL_DELAY_ON_FLOW_CONTROL_MS = 20;
+/** Pause while the process queue is over its thresholds (Java PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL). */
+const PULL_DELAY_WHEN_FULL_MS = 50;
+/** Pause while an orderly queue is not locked (Java PULL_TIME_DELAY_MILLS_WHEN_SUSPEND... 3 s). */
+const PULL_DELAY_WHEN_UNLOCKED_MS = 3_000;
+/** Local retry delay when neither send-back nor the retry topic took a failed message. */
+const LOCAL_RETRY_DELAY_MS = 5_000;
+/** Orderly lock renewal (Java rocketmq.client.rebalance.lockInterval). */
+const LOCK_INTERVAL_MS = 20_000;
+/** Longest wait for running listeners at shutdown, so their offsets are committed. */
+const SHUTDOWN_CONSUME_WAIT_MS = 10_000;
+/** CONSUME_FROM_TIMESTAMP default: half an hour before start (Java consumeTimestamp). */
+const DEFAULT_CONSUME_TIMESTAMP_AGO_MS = 30 * 60_000;
+/** Java default retries of a concurrently consumed message before the DLQ. */
+const DEFAULT_MAX_RECONSUME_TIMES = 16;
+/** Java: the internal producer every client instance owns, used for retry-topic fallbacks. */
+export const CLIENT_INNER_PRODUCER_GROUP = "CLIENT_INNER_PRODUCER";
+
+export interface PushConsumerOptions extends ClientConfig {
+  groupName: string;
+  messageModel?: MessageModel;
+  consumeFromWhere?: ConsumeFromWhere;
+  /** For CONSUME_FROM_TIMESTAMP: ms epoch, or Java's `yyyyMMddHHmmss` (local time). */
+  consumeTimestamp?: number | string;
+  allocateStrategy?: AllocateStrategy;
+  /** Listener calls running at once (Java consumeThreadMax, 20). */
+  consumeConcurrency?: number;
+  consumeMessageBatchMaxSize?: number;
+  pullBatchSize?: number;
+  pullThresholdForQueue?: number;
+  pullThresholdSizeForQueueMiB?: number;
+  consumeConcurrentlyMaxSpan?: number;
+  pullIntervalMs?: number;
+  /** -1 = 16 for concurrent consumers, unlimited for orderly ones. */
+  maxReconsumeTimes?: number;
+  suspendCurrentQueueTimeMs?: number;
+  /** Send the tag expression with every pull (Java default false; ali-ons always). Default true. */
+  postSubscriptionWhenPull?: boolean;
+  /** Root dir of broadcasting offset files; default ~/.rocketmq_offsets. */
+  offsetStoreDir?: string;
+}
+
+interface ResolvedOptions {
+  messageModel: MessageModel;
+  consumeFromWhere: ConsumeFromWhere;
+  consumeTimestampMs: number;
+  allocate: AllocateStrategy;
+  consumeConcurrency: number;
+  batchSize: number;
+  pullBatchSize: number;
+  pullThresholdForQueue: number;
+  pullThresholdSizeBytes: number;
+  maxSpan: number;
+  pullIntervalMs: number;
+  maxReconsumeTimes: number;
+  suspendMs: number;
+  postSubscription: boolean;
+  offsetStoreDir: string;
+}
+
+/** Java UtilAll.parseDate(yyyyMMddHHmmss) in local time; numbers are ms epoch. */
+export function parseConsumeTimestamp(value: number | string): number {
+  if (typeof value === "number") return value;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
+  if (!m) throw new MQClientError(`consumeTimestamp ${value} is not yyyyMMddHHmmss`);
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  return new Date(y!, mo! - 1, d!, h!, mi!, s!).getTime();
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new MQClientError(`${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+export class PushConsumer implements ConsumerMember, RebalanceHost {
+  readonly group: string;
+  readonly messageModel: MessageModel;
+  readonly allocate: AllocateStrategy;
+  private readonly o: ResolvedOptions;
+  private readonly clientConfig: ClientConfig;
+  private readonly subscriptions = new Map<string, SubscriptionData>();
+  private concurrentListener: ConcurrentListener | undefined;
+  private orderlyListener: OrderlyListener | undefined;
+  private inst: ClientInstance | undefined;
+  private offsetStore: OffsetStore | undefined;
+  private rebalancer: Rebalancer | undefined;
+  private state: "created" | "running" | "shutdown" = "created";
+  private stopSignal: Promise<void>;
+  private fireStop: () => void = () => {};
+  /** Concurrent consumption: tasks waiting for a slot, and running count. */
+  private readonly consumeBacklog: Array<() => Promise<void>> = [];
+  private consumeActive = 0;
+  private lockTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(options: PushConsumerOptions) {
+    if (!options || typeof options.groupName !== "string" || options.groupName.length === 0) throw new MQClientError("consumer groupName is required");
+    if (isGroupNameIllegal(options.groupName)) throw new MQClientError(`consumer group ${options.groupName} contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`);
+    this.group = options.groupName;
+    this.clientConfig = options;
+    this.messageModel = options.messageModel ?? "CLUSTERING";
+    this.allocate = options.allocateStrategy ?? allocateAveragely;
+    this.o = {
+      messageModel: this.messageModel,
+      consumeFromWhere: options.consumeFromWhere ?? "CONSUME_FROM_LAST_OFFSET",
+      consumeTimestampMs: options.consumeTimestamp !== undefined ? parseConsumeTimestamp(options.consumeTimestamp) : Date.now() - DEFAULT_CONSUME_TIMESTAMP_AGO_MS,
+      allocate: this.allocate,
+      consumeConcurrency: positiveInt("consumeConcurrency", options.consumeConcurrency, 20),
+      batchSize: positiveInt("consumeMessageBatchMaxSize", options.consumeMessageBatchMaxSize, 1),
+      pullBatchSize: positiveInt("pullBatchSize", options.pullBatchSize, 32),
+      pullThresholdForQueue: positiveInt("pullThresholdForQueue", options.pullThresholdForQueue, 1000),
+      pullThresholdSizeBytes: positiveInt("pullThresholdSizeForQueueMiB", options.pullThresholdSizeForQueueMiB, 100) * 1024 * 1024,
+      maxSpan: positiveInt("consumeConcurrentlyMaxSpan", options.consumeConcurrentlyMaxSpan, 2000),
+      pullIntervalMs: options.pullIntervalMs ?? 0,
+      maxReconsumeTimes: options.maxReconsumeTimes ?? -1,
+      suspendMs: options.suspendCurrentQueueTimeMs ?? 1000,
+      postSubscription: options.postSubscriptionWhenPull ?? true,
+      offsetStoreDir: options.offsetStoreDir ?? defaultLocalOffsetDir(),
+    };
+    this.stopSignal = new Promise((resolve) => (this.fireStop = resolve));
+  }
+
+  get orderly(): boolean {
+    return this.orderlyListener !== undefined;
+  }
+
+  get clientId(): string {
+    if (!this.inst) throw new MQClientError("the consumer is not started");
+    return this.inst.clientId;
+  }
+
+  /** Subscribes a topic with a tag expression (`*`, `TagA || TagB`). Allowed before and after start. */
+  subscribe(topic: string, expression = "*"): this {
+    if (isRetryTopic(topic)) throw new MQClientError(`subscribe to ${topic}: retry topics are subscribed automatically`);
+    this.subscriptions.set(topic, buildSubscription(topic, expression));
+    if (this.state === "running") void this.afterSubscriptionChange();
+    return this;
+  }
+
+  unsubscribe(topic: string): this {
+    this.subscriptions.delete(topic);
+    return this;
+  }
+
+  registerMessageListener(listener: ConcurrentListener): this {
+    this.concurrentListener = listener;
+    this.orderlyListener = undefined;
+    return this;
+  }
+
+  registerOrderlyListener(listener: OrderlyListener): this {
+    this.orderlyListener = listener;
+    this.concurrentListener = undefined;
+    return this;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "created") throw new MQClientError(`the consumer cannot start in state ${this.state}`);
+    if (!this.concurrentListener && !this.orderlyListener) throw new MQClientError("register a message listener before start()");
+    if (this.subscriptions.size === 0) throw new MQClientError("subscribe to at least one topic before start()");
+    if (this.messageModel === "CLUSTERING") this.subscriptions.set(retryTopic(this.group), buildSubscription(retryTopic(this.group), "*"));
+    const inst = ClientInstance.acquire(this.clientConfig);
+    this.inst = inst;
+    this.rebalancer = new Rebalancer(inst, this);
+    if (this.messageModel === "CLUSTERING") {
+      this.offsetStore = new RemoteOffsetStore(inst, this.group);
+    } else {
+      this.offsetStore = new LocalFileOffsetStore(this.o.offsetStoreDir, inst.clientId, this.group);
+    }
+    this.offsetStore.load();
+    inst.registerConsumer(this);
+    this.state = "running";
+    if (this.orderly && this.messageModel === "CLUSTERING") {
+      this.lockTimer = setInterval(() => void this.lockAll(), LOCK_INTERVAL_MS);
+      this.lockTimer.unref?.();
+    }
+    await this.afterSubscriptionChange();
+  }
+
+  private async afterSubscriptionChange(): Promise<void> {
+    const inst = this.inst!;
+    await Promise.all(
+      [...this.subscriptions.keys()].map((t) =>
+        inst.updateTopicRoute(t).catch((err) => inst.log.warn(`route of ${t} unavailable: ${errorText(err)}`)),
+      ),
+    );
+    await inst.sendHeartbeatToAllBrokers();
+    await inst.rebalanceNow();
+  }
+
+  /** Stops pulling, waits for running listeners, commits offsets, unlocks and unregisters. */
+  async shutdown(): Promise<void> {
+    if (this.state !== "running") return;
+    this.state = "shutdown";
+    this.fireStop();
+    if (this.lockTimer) clearInterval(this.lockTimer);
+    const deadline = Date.now() + SHUTDOWN_CONSUME_WAIT_MS;
+    while (this.consumeActive > 0 && Date.now() < deadline) await Bun.sleep(10);
+    this.consumeBacklog.length = 0;
+    await this.offsetStore!.persistAll(this.rebalancer!.ownedQueues(), true);
+    await this.rebalancer!.dropAll();
+    await this.innerProducerInstance?.shutdown();
+    await this.inst!.unregister(this, "consumer");
+  }
+
+  private get running(): boolean {
+    return this.state === "running";
+  }
+
+  /** Sleeps, waking early at shutdown. */
+  private async pause(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopSignal]);
+    clearTimeout(timer);
+  }
+
+  // ---- ConsumerMember ----
+
+  consumerData(): ConsumerData {
+    return {
+      consumeFromWhere: this.o.consumeFromWhere,
+      consumeType: "CONSUME_PASSIVELY",
+      groupName: this.group,
+      messageModel: this.messageModel,
+      subscriptionDataSet: [...this.subscriptions.values()],
+      unitMode: false,
+    };
+  }
+
+  topics(): string[] {
+    return [...this.subscriptions.keys()];
+  }
+
+  topicsToBalance(): string[] {
+    return this.topics();
+  }
+
+  onRouteChanged(topic: string, route: TopicRouteData): void {
+    this.rebalancer?.onRouteChanged(topic, route);
+  }
+
+  async rebalance(): Promise<void> {
+    if (this.running) await this.rebalancer!.rebalance();
+  }
+
+  async persistOffsets(): Promise<void> {
+    if (this.running) await this.offsetStore!.persistAll(this.rebalancer!.ownedQueues());
+  }
+
+  async resetOffset(topic: string, offsets: Array<{ brokerName: string; queueId: number; offset: number }>): Promise<void> {
+    const rb = this.rebalancer;
+    if (!rb || !this.running) return;
+    for (const o of offsets) {
+      const mq = { topic, brokerName: o.brokerName, queueId: o.queueId };
+      const entry = rb.processQueues.get(mqKey(mq));
+      if (entry) {
+        entry.pq.dropped = true;
+        entry.pq.clear();
+        rb.processQueues.delete(mqKey(mq));
+      }
+      this.offsetStore!.update(mq, o.offset, false);
+      await this.offsetStore!.persist(mq, true);
+    }
+    void this.inst!.rebalanceNow();
+  }
+
+  runningInfo(): Record<string, unknown> {
+    const mqTable: Record<string, unknown> = {};
+    for (const { mq, pq } of this.rebalancer?.processQueues.values() ?? []) {
+      mqTable[JSON.stringify(mqJson(mq))] = pq.info(this.offsetStore?.readMemory(mq) ?? -1);
+    }
+    return {
+      mqTable,
+      properties: {
+        PROP_CONSUME_TYPE: "CONSUME_PASSIVELY",
+        PROP_CONSUMEORDERLY: String(this.orderly),
+        PROP_THREADPOOL_CORE_SIZE: String(this.o.consumeConcurrency),
+        PROP_CONSUMER_START_TIMESTAMP: String(this.startedAt),
+        PROP_NAMESERVER_ADDR: this.inst?.config.namesrvAddrs.join(";") ?? "",
+        consumerGroup: this.group,
+        messageModel: this.messageModel,
+        consumeFromWhere: this.o.consumeFromWhere,
+      },
+      statusTable: {},
+      subscriptionSet: [...this.subscriptions.values()],
+    };
+  }
+
+  async consumeDirectly(request: RemotingCommand): Promise<Record<string, unknown>> {
+    const begin = Date.now();
+    const msgs = decodeMessages(request.body, request.extFields.brokerName ?? "");
+    const mq = { topic: msgs[0]?.topic ?? "", brokerName: request.extFields.brokerName ?? "", queueId: msgs[0]?.queueId ?? 0 };
+    let consumeResult = "CR_SUCCESS";
+    let remark: string | undefined;
+    try {
+      if (this.orderlyListener) {
+        const s = await this.orderlyListener(msgs, { messageQueue: mq, suspendCurrentQueueTimeMs: this.o.suspendMs });
+        consumeResult = s === "SUCCESS" ? "CR_SUCCESS" : "CR_LATER";
+      } else if (this.concurrentListener) {
+        const s = await this.concurrentListener(msgs, { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: msgs.length - 1 });
+        consumeResult = s === "CONSUME_SUCCESS" ? "CR_SUCCESS" : s === "RECONSUME_LATER" ? "CR_LATER" : "CR_RETURN_NULL";
+      }
+    } catch (err) {
+      consumeResult = "CR_THROW_EXCEPTION";
+      remark = errorText(err);
+    }
+    const result: Record<string, unknown> = { autoCommit: true, consumeResult, order: this.orderly, spentTimeMills: Date.now() - begin };
+    if (remark !== undefined) result.remark = remark;
+    return result;
+  }
+
+  // ---- RebalanceHost ----
+
+  async computePullFromWhere(mq: MessageQueue): Promise<number> {
+    const inst = this.inst!;
+    const stored = await this.offsetStore!.readStore(mq);
+    if (stored >= 0) return stored;
+    switch (this.o.consumeFromWhere) {
+      case "CONSUME_FROM_FIRST_OFFSET":
+        return 0;
+      case "CONSUME_FROM_TIMESTAMP":
+        return isRetryTopic(mq.topic) ? maxOffset(inst, mq) : searchOffset(inst, mq, this.o.consumeTimestampMs);
+      default:
+        return isRetryTopic(mq.topic) ? 0 : maxOffset(inst, mq);
+    }
+  }
+
+  async lock(mq: MessageQueue): Promise<boolean> {
+    if (this.messageModel === "BROADCASTING") return true;
+    const addr = this.inst!.findMasterAddr(mq.brokerName);
+    if (!addr) return false;
+    try {
+      const locked = await lockBatch(this.inst!, addr, this.group, [mq]);
+      return locked.some((m) => mqKey(m) === mqKey(mq));
+    } catch (err) {
+      this.inst!.log.warn(`lock ${mqText(mq)} failed: ${errorText(err)}`);
+      return false;
+    }
+  }
+
+  /** LOCK_BATCH_MQ renewal for every owned queue, per broker (protocol doc 6.11). */
+  private async lockAll(): Promise<void> {
+    const rb = this.rebalancer;
+    if (!rb || !this.running) return;
+    const byBroker = new Map<string, Array<{ mq: MessageQueue; pq: ProcessQueue }>>();
+    for (const e of rb.processQueues.values()) {
+      const list = byBroker.get(e.mq.brokerName) ?? [];
+      list.push(e);
+      byBroker.set(e.mq.brokerName, list);
+    }
+    for (const [brokerName, entries] of byBroker) {
+      const addr = this.inst!.findMasterAddr(brokerName);
+      if (!addr) continue;
+      try {
+        const locked = new Set((await lockBatch(this.inst!, addr, this.group, entries.map((e) => e.mq))).map(mqKey));
+        for (const { mq, pq } of entries) {
+          pq.locked = locked.has(mqKey(mq));
+          if (pq.locked) pq.lastLockTimestamp = Date.now();
+        }
+      } catch (err) {
+        this.inst!.log.warn(`lock renewal on ${brokerName} failed: ${errorText(err)}`);
+      }
+    }
+  }
+
+  startPulling(mq: MessageQueue, pq: ProcessQueue, offset: number): void {
+    this.offsetStore!.update(mq, offset, false);
+    void this.pullLoop(mq, pq, offset);
+  }
+
+  async stopPulling(mq: MessageQueue, pq: ProcessQueue): Promise<boolean> {
+    pq.dropped = true;
+    const store = this.offsetStore!;
+    const orderlyClustered = this.orderly && this.messageModel === "CLUSTERING";
+    await store.persist(mq, orderlyClustered);
+    store.remove(mq);
+    if (orderlyClustered) {
+      const addr = this.inst!.findMasterAddr(mq.brokerName);
+      if (addr) await unlockBatch(this.inst!, addr, this.group, [mq]).catch((err) => this.inst!.log.warn(`unlock ${mqText(mq)} failed: ${errorText(err)}`));
+    }
+    return true;
+  }
+
+  assignmentChanged(_topic: string): void {
+    // The broker must see the current subscriptions: heartbeat now (Java messageQueueChanged).
+    void this.inst!.sendHeartbeatToAllBrokers();
+  }
+
+  // ---- pulling ----
+
+  private async pullLoop(mq: MessageQueue, pq: ProcessQueue, startOffset: number): Promise<void> {
+    const inst = this.inst!;
+    let nextOffset = startOffset;
+    let brokerId = 0;
+    while (this.running && !pq.dropped) {
+      if (pq.msgCount > this.o.pullThresholdForQueue || pq.msgSizeBytes > this.o.pullThresholdSizeBytes || (!this.orderly && pq.spanOffset > this.o.maxSpan)) {
+        await this.pause(PULL_DELAY_WHEN_FULL_MS);
+        continue;
+      }
+      if (this.orderly && this.messageModel === "CLUSTERING" && !pq.locked) {
+        await this.pause(PULL_DELAY_WHEN_UNLOCKED_MS);
+        continue;
+      }
+      const sub = this.subscriptions.get(mq.topic);
+      if (!sub) {
+        await this.pause(PULL_DELAY_ON_ERROR_MS);
+        continue;
+      }
+      pq.lastPullTimestamp = Date.now();
+      let result;
+      try {
+        result = await pullMessage(inst, {
+          group: this.group,
+          mq,
+          offset: nextOffset,
+          maxMsgNums: this.o.pullBatchSize,
+          subExpression: this.o.postSubscription ? sub.subString : undefined,
+          subVersion: sub.subVersion,
+          commitOffset: this.messageModel === "CLUSTERING" ? this.offsetStore!.readMemory(mq) : 0,
+          suspend: true,
+          suspendTimeoutMs: BROKER_SUSPEND_MAX_MS,
+          timeoutMs: PULL_TIMEOUT_WHEN_SUSPEND_MS,
+          brokerId,
+        });
+      } catch (err) {
+        if (!this.running || pq.dropped) break;
+        const flowControl = err instanceof MQClientError && err.code === ResponseCode.FLOW_CONTROL;
+        if (!flowControl) inst.log.warn(`pull ${mqText(mq)} at ${nextOffset} failed: ${errorText(err)}`);
+        await this.pause(flowControl ? PULL_DELAY_ON_FLOW_CONTROL_MS : PULL_DELAY_ON_ERROR_MS);
+        continue;
+      }
+      if (pq.dropped) break;
+      brokerId = result.suggestWhichBrokerId;
+      nextOffset = result.nextBeginOffset;
+      if (result.status === "FOUND") {
+        const msgs: ConsumedMessage[] = [];
+        for (const m of result.messages) {
+          if (!subscriptionMatches(sub, m.tags)) continue;
+          m.properties[Prop.MIN_OFFSET] = String(result.minOffset);
+          m.properties[Prop.MAX_OFFSET] = String(result.maxOffset);
+          const originalTopic = m.properties[Prop.RETRY_TOPIC];
+          if (originalTopic && m.topic === retryTopic(this.group)) m.topic = originalTopic;
+          msgs.push(m);
+        }
+        const added = pq.put(msgs);
+        if (added.length > 0) this.dispatch(mq, pq, added);
+        else if (pq.msgCount === 0) this.offsetStore!.update(mq, nextOffset, true);
+        if (this.o.pullIntervalMs > 0) await this.pause(this.o.pullIntervalMs);
+      } else if (result.status === "OFFSET_ILLEGAL") {
+        // Continue from the broker's corrected offset and record it (Java drops and re-creates the queue).
+        inst.log.warn(`pull ${mqText(mq)}: offset illegal, continuing at ${nextOffset}`);
+        pq.clear();
+        this.offsetStore!.update(mq, nextOffset, false);
+        await this.offsetStore!.persist(mq);
+      } else if (pq.msgCount === 0) {
+        this.offsetStore!.update(mq, nextOffset, true);
+      }
+    }
+  }
+
+  private dispatch(mq: MessageQueue, pq: ProcessQueue, msgs: ConsumedMessage[]): void {
+    if (this.orderlyListener) {
+      if (!pq.consuming) void this.consumeOrderly(mq, pq);
+      return;
+    }
+    for (let i = 0; i < msgs.length; i += this.o.batchSize) {
+      const batch = msgs.slice(i, i + this.o.batchSize);
+      this.consumeBacklog.push(() => this.consumeConcurrently(mq, pq, batch));
+    }
+    this.drainConsumeBacklog();
+  }
+
+  private drainConsumeBacklog(): void {
+    while (this.consumeActive < this.o.consumeConcurrency && this.consumeBacklog.length > 0) {
+      const task = this.consumeBacklog.shift()!;
+      this.consumeActive++;
+      void task().finally(() => {
+        this.consumeActive--;
+        this.drainConsumeBacklog();
+      });
+    }
+  }
+
+  private maxReconsumeTimes(): number {
+    if (this.o.maxReconsumeTimes >= 0) return this.o.maxReconsumeTimes;
+    return this.orderly ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_RECONSUME_TIMES;
+  }
+
+  private async consumeConcurrently(mq: MessageQueue, pq: ProcessQueue, msgs: ConsumedMessage[]): Promise<void> {
+    if (pq.dropped || !this.running) return;
+    const ctx: ConcurrentContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
+    const now = String(Date.now());
+    for (const m of msgs) m.properties[Prop.CONSUME_START_TIME] = now;
+    let status: ConsumeConcurrentlyStatus;
+    try {
+      status = await this.concurrentListener!(msgs, ctx);
+    } catch (err) {
+      this.inst!.log.warn(`listener of ${this.group} threw on ${msgs.length} message(s) from ${mqText(mq)}: ${errorText(err)}`);
+      status = "RECONSUME_LATER";
+    }
+    if (status !== "CONSUME_SUCCESS") status = "RECONSUME_LATER";
+    if (pq.dropped) return;
+    // Shutting down: failed messages stay uncommitted for redelivery instead of being sent back.
+    if (status === "RECONSUME_LATER" && !this.running) return;
+    const ackIndex = status === "CONSUME_SUCCESS" ? Math.min(ctx.ackIndex, msgs.length - 1) : -1;
+    const failed = msgs.slice(ackIndex + 1);
+    const keepLocally: ConsumedMessage[] = [];
+    if (this.messageModel === "BROADCASTING") {
+      for (const m of failed) this.inst!.log.warn(`BROADCASTING: dropping message ${m.msgId} that failed to consume`);
+    } else {
+      for (const m of failed) {
+        if (!(await this.sendBack(m, ctx.delayLevelWhenNextConsume))) keepLocally.push(m);
+      }
+    }
+    const done = keepLocally.length === 0 ? msgs : msgs.filter((m) => !keepLocally.includes(m));
+    const offset = pq.remove(done);
+    if (offset >= 0 && !pq.dropped) this.offsetStore!.update(mq, offset, true);
+    if (keepLocally.length > 0) {
+      for (const m of keepLocally) m.reconsumeTimes++;
+      setTimeout(() => {
+        this.consumeBacklog.push(() => this.consumeConcurrently(mq, pq, keepLocally));
+        this.drainConsumeBacklog();
+      }, LOCAL_RETRY_DELAY_MS).unref?.();
+    }
+  }
+
+  /**
+   * CONSUMER_SEND_MSG_BACK; on failure send to %RETRY%<group> through the internal producer
+   * (protocol doc 6.10 step 6). False when neither worked.
+   */
+  private async sendBack(m: ConsumedMessage, delayLevel: number): Promise<boolean> {
+    const inst = this.inst!;
+    const maxTimes = this.maxReconsumeTimes();
+    try {
+      await sendMessageBack(inst, { group: this.group, message: m, delayLevel, maxReconsumeTimes: Math.min(maxTimes, 0x7fffffff) });
+      return true;
+    } catch (err) {
+      inst.log.warn(`send back of ${m.msgId} failed, trying the retry topic: ${errorText(err)}`);
+    }
+    try {
+      await this.sendToRetryTopic(m, maxTimes);
+      return true;
+    } catch (err) {
+      inst.log.warn(`retry-topic send of ${m.msgId} failed, retrying locally: ${errorText(err)}`);
+      return false;
+    }
+  }
+
+  private async sendToRetryTopic(m: ConsumedMessage, maxTimes: number): Promise<void> {
+    const producer = this.innerProducer();
+    const properties: Record<string, string> = { ...m.properties };
+    delete properties[Prop.TRAN_MSG];
+    delete properties[Prop.MIN_OFFSET];
+    delete properties[Prop.MAX_OFFSET];
+    delete properties[Prop.CONSUME_START_TIME];
+    delete properties[Prop.DELAY];
+    delete properties[Prop.WAIT];
+    delete properties[Prop.KEYS];
+    delete properties[Prop.TAGS];
+    properties[Prop.RETRY_TOPIC] ??= m.topic;
+    properties[Prop.ORIGIN_MESSAGE_ID] ??= m.msgId;
+    properties[Prop.RECONSUME_TIME] = String(m.reconsumeTimes + 1);
+    properties[Prop.MAX_RECONSUME_TIMES] = String(Math.min(maxTimes, 0x7fffffff));
+    await producer.send({
+      topic: retryTopic(this.group),
+      body: m.body,
+      flag: m.flag,
+      tags: m.tags,
+      keys: m.keys,
+      delayLevel: 3 + m.reconsumeTimes,
+      properties,
+    });
+  }
+
+  private innerProducerInstance: Producer | undefined;
+  private innerProducer(): Producer {
+    if (!this.innerProducerInstance) {
+      // Its own instance name: a group may be registered once per client instance.
+      this.innerProducerInstance = new Producer({ ...this.clientConfig, instanceName: `${this.inst!.config.instanceName}-inner-${this.group}`, groupName: CLIENT_INNER_PRODUCER_GROUP, retryTimesWhenSendFailed: 0 }).start();
+    }
+    return this.innerProducerInstance;
+  }
+
+  private async consumeOrderly(mq: MessageQueue, pq: ProcessQueue): Promise<void> {
+    if (pq.consuming) return;
+    pq.consuming = true;
+    const clustered = this.messageModel === "CLUSTERING";
+    try {
+      while (this.running && !pq.dropped) {
+        if (clustered && (!pq.locked || pq.lockExpired)) {
+          if (await this.lock(mq)) {
+            pq.locked = true;
+            pq.lastLockTimestamp = Date.now();
+          } else {
+            pq.locked = false;
+            await this.pause(PULL_DELAY_WHEN_UNLOCKED_MS);
+            continue;
+          }
+        }
+        const msgs = pq.take(this.o.batchSize);
+        if (msgs.length === 0) break;
+        let status: ConsumeOrderlyStatus;
+        try {
+          status = await this.orderlyListener!(msgs, { messageQueue: mq, suspendCurrentQueueTimeMs: this.o.suspendMs });
+        } catch (err) {
+          this.inst!.log.warn(`orderly listener of ${this.group} threw on ${mqText(mq)}: ${errorText(err)}`);
+          status = "SUSPEND_CURRENT_QUEUE_A_MOMENT";
+        }
+        if (pq.dropped) break;
+        if (status !== "SUCCESS" && !(await this.giveUpExhausted(msgs))) {
+          for (const m of msgs) m.reconsumeTimes++;
+          pq.rollback();
+          await this.pause(this.o.suspendMs);
+          continue;
+        }
+        const offset = pq.commit();
+        if (offset >= 0) this.offsetStore!.update(mq, offset, false);
+      }
+    } finally {
+      pq.consuming = false;
+    }
+    // Messages that arrived while the loop was finishing.
+    if (this.running && !pq.dropped && pq.msgCount > 0) void this.consumeOrderly(mq, pq);
+  }
+
+  /** Orderly: messages over maxReconsumeTimes go to the DLQ via the retry topic. True when all of `msgs` are handled. */
+  private async giveUpExhausted(msgs: ConsumedMessage[]): Promise<boolean> {
+    const max = this.maxReconsumeTimes();
+    if (!msgs.every((m) => m.reconsumeTimes >= max)) return false;
+    if (this.messageModel === "BROADCASTING") return true;
+    try {
+      for (const m of msgs) await this.sendToRetryTopic(m, max);
+      return true;
+    } catch (err) {
+      this.inst!.log.warn(`orderly: moving exhausted messages to the DLQ failed: ${errorText(err)}`);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Client message ids (UNIQ_KEY) in the Java MessageClientIDSetter format (protocol doc 5.6):
+// ip(4) | pid low 16 bits (2) | class-loader hash (4) | ms since start of month, local time (4) | counter (2),
+// as 32 uppercase hex characters.
+
+import os from "node:os";
+
+const ID_BYTES = 16;
+
+/** First non-internal IPv4 address of this host, or undefined. */
+export function localIPv4(): string | undefined {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+function ipBytes(ip: string | undefined): Uint8Array {
+  if (ip && /^\d+\.\d+\.\d+\.\d+$/.test(ip)) return Uint8Array.from(ip.split(".").map((p) => Number(p) & 0xff));
+  // Java createFakeIP: the low four bytes of the current time.
+  const fake = new Uint8Array(4);
+  new DataView(fake.buffer).setUint32(0, Date.now() >>> 0);
+  return fake;
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out.toUpperCase();
+}
+
+function startOfMonth(nowMs: number): { start: number; next: number } {
+  const d = new Date(nowMs);
+  return {
+    start: new Date(d.getFullYear(), d.getMonth(), 1).getTime(),
+    next: new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime(),
+  };
+}
+
+export class UniqueIdGenerator {
+  private readonly fixed: string;
+  private counter = 0;
+  private monthStartMs = 0;
+  private nextMonthStartMs = 0;
+  private readonly tail = new Uint8Array(6);
+  private readonly tailView = new DataView(this.tail.buffer);
+
+  constructor(ip = localIPv4(), pid = process.pid, loaderHash = (Math.random() * 0x7fffffff) | 0) {
+    const head = new Uint8Array(ID_BYTES - 6);
+    head.set(ipBytes(ip), 0);
+    const view = new DataView(head.buffer);
+    view.setInt16(4, pid & 0xffff);
+    view.setInt32(6, loaderHash);
+    this.fixed = hex(head);
+  }
+
+  next(nowMs = Date.now()): string {
+    if (nowMs >= this.nextMonthStartMs) {
+      const m = startOfMonth(nowMs);
+      this.monthStartMs = m.start;
+      this.nextMonthStartMs = m.next;
+    }
+    this.tailView.setInt32(0, (nowMs - this.monthStartMs) | 0);
+    this.tailView.setInt16(4, this.counter & 0xffff);
+    this.counter = (this.counter + 1) & 0xffff;
+    return this.fixed + hex(this.tail);
+  }
+}
+
+/** Fields of a UNIQ_KEY, for diagnostics and tests. */
+export function parseUniqueId(id: string): { ip: string; pid: number; monthOffsetMs: number; counter: number } {
+  if (!/^[0-9A-F]{32}$/.test(id)) throw new Error(`not an IPv4 unique id: ${id}`);
+  const bytes = Uint8Array.from(id.match(/../g)!.map((h) => parseInt(h, 16)));
+  const view = new DataView(bytes.buffer);
+  return {
+    ip: Array.from(bytes.subarray(0, 4)).join("."),
+    pid: view.getUint16(4),
+    monthOffsetMs: view.getInt32(10),
+    counter: view.getUint16(14),
+  };
+}
+
+/** Process-wide generator: one counter per process like the Java static. */
+export const uniqueIds = new UniqueIdGenerator();

@@ -1,0 +1,461 @@
+// Store-format message records (storage doc §3.1/§3.2, protocol doc §5.5), SEND_BATCH_MESSAGE
+// bodies (protocol doc §5.4) and offset message ids (protocol doc §5.6). Integers are big-endian.
+// The append path measures a record once, then writes it straight into the mapped segment.
+
+import { SysFlag, stringToProperties, tagsHashCode, type MessageExt, type MessageInner } from "./message.ts";
+
+/** MAGICCODE of a message record (Java MESSAGE_MAGIC_CODE, -626843481). */
+export const MESSAGE_MAGIC_CODE = 0xdaa320a7;
+/** MAGICCODE of the end-of-segment blank record (Java BLANK_MAGIC_CODE, -875286124). */
+export const BLANK_MAGIC_CODE = 0xcbd43194;
+/** Blank record: int32 remaining size + int32 magic. */
+export const BLANK_RECORD_SIZE_BYTES = 8;
+/** Topic length is one signed byte. */
+export const MAX_TOPIC_SIZE_BYTES = 127;
+/** Properties length is a signed int16. */
+export const MAX_RECORD_PROPERTIES_SIZE_BYTES = 32_767;
+/** Record bytes that are neither body, topic, properties nor hosts: 4+4+4+4+4+8+8+4+8+8+4+8+4+1+2. */
+const FIXED_PART_SIZE_BYTES = 75;
+const IPV4_HOST_SIZE_BYTES = 8;
+const IPV6_HOST_SIZE_BYTES = 20;
+/** A batch member header: TOTALSIZE, MAGIC, BODYCRC, FLAG, body length. */
+const BATCH_MEMBER_HEADER_SIZE_BYTES = 20;
+/** Parsed "ip:port" strings kept; brokers see few distinct hosts, the bound stops a leak. */
+const HOST_CACHE_MAX_ENTRIES = 4096;
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** Record field positions that do not depend on the host sizes. */
+export const RecordPos = {
+  TOTALSIZE: 0,
+  MAGICCODE: 4,
+  BODYCRC: 8,
+  QUEUEID: 12,
+  FLAG: 16,
+  QUEUEOFFSET: 20,
+  PHYSICALOFFSET: 28,
+  SYSFLAG: 36,
+  BORNTIMESTAMP: 40,
+  BORNHOST: 48,
+} as const;
+
+export class CodecError extends Error {}
+
+/** An address in record form: 4 or 16 address bytes and a port. */
+export interface HostBytes {
+  readonly address: Uint8Array;
+  readonly port: number;
+  readonly v6: boolean;
+  /** Uppercase hex of address + int32 port: the prefix of offset msgIds. */
+  readonly msgIdPrefix: string;
+}
+
+const hostCache = new Map<string, HostBytes>();
+/** The last host parsed: most puts in a row share it, and an identity check beats a Map lookup. */
+let lastHostText = "";
+let lastHost: HostBytes | undefined;
+/** Uppercase hex of every byte value, for msgIds on the append path. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, "0"));
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX_BYTE[b];
+  return out;
+}
+
+function uint32Hex(value: number): string {
+  return HEX_BYTE[value >>> 24]! + HEX_BYTE[(value >>> 16) & 0xff]! + HEX_BYTE[(value >>> 8) & 0xff]! + HEX_BYTE[value & 0xff]!;
+}
+
+function parseIPv4(text: string): Uint8Array | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = parts[i]!;
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    out[i] = Number(part);
+  }
+  return out;
+}
+
+function parseIPv6(text: string): Uint8Array | undefined {
+  let head = text;
+  let tail4: Uint8Array | undefined;
+  const lastColon = text.lastIndexOf(":");
+  if (text.indexOf(".", lastColon) >= 0) {
+    tail4 = parseIPv4(text.slice(lastColon + 1));
+    if (!tail4) return undefined;
+    head = text.slice(0, lastColon + 1) + "0:0";
+  }
+  const halves = head.split("::");
+  if (halves.length > 2) return undefined;
+  const groupsOf = (s: string) => (s.length === 0 ? [] : s.split(":"));
+  const left = groupsOf(halves[0]!);
+  const right = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  const missing = 8 - left.length - right.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...right];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const g = groups[i]!;
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    const value = parseInt(g, 16);
+    out[i * 2] = value >> 8;
+    out[i * 2 + 1] = value & 0xff;
+  }
+  if (tail4) out.set(tail4, 12);
+  return out;
+}
+
+function isV4Mapped(address: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (address[i] !== 0) return false;
+  return address[10] === 0xff && address[11] === 0xff;
+}
+
+/**
+ * Parses "a.b.c.d:port" or "[v6]:port". IPv4-mapped IPv6 addresses become IPv4 (as Java's
+ * InetAddress does), so clients that only read 4-byte hosts (ali-ons) still work.
+ */
+export function parseHost(host: string): HostBytes {
+  if (host === lastHostText && lastHost) return lastHost;
+  const cached = hostCache.get(host);
+  if (cached) {
+    lastHostText = host;
+    lastHost = cached;
+    return cached;
+  }
+  const colon = host.lastIndexOf(":");
+  const portText = host.slice(colon + 1);
+  const port = Number(portText);
+  if (colon <= 0 || !/^\d{1,5}$/.test(portText) || port > 65535) throw new CodecError(`bad host "${host}": want ip:port`);
+  let ip = host.slice(0, colon);
+  if (ip.startsWith("[") && ip.endsWith("]")) ip = ip.slice(1, -1);
+  let address = parseIPv4(ip) ?? parseIPv6(ip);
+  if (!address) throw new CodecError(`bad host "${host}": not an IPv4 or IPv6 address`);
+  if (address.length === 16 && isV4Mapped(address)) address = address.slice(12);
+  const portBytes = new Uint8Array([port >>> 24, (port >>> 16) & 0xff, (port >>> 8) & 0xff, port & 0xff]);
+  const parsed: HostBytes = { address, port, v6: address.length === 16, msgIdPrefix: toHex(address) + toHex(portBytes) };
+  if (hostCache.size >= HOST_CACHE_MAX_ENTRIES) hostCache.clear();
+  hostCache.set(host, parsed);
+  lastHostText = host;
+  lastHost = parsed;
+  return parsed;
+}
+
+/** "a.b.c.d:port" or "[x:x::x]:port" (RFC 5952 short form). */
+export function formatHost(address: Uint8Array, port: number): string {
+  if (address.length === 4) return `${address[0]}.${address[1]}.${address[2]}.${address[3]}:${port}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((address[i]! << 8) | address[i + 1]!);
+  // Longest run (≥ 2) of zero groups becomes "::".
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  const text =
+    bestStart < 0
+      ? hex.join(":")
+      : `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
+  return `[${text}]:${port}`;
+}
+
+/** CRC32 (zlib polynomial) & 0x7FFFFFFF, as java.util.zip.CRC32 then masked by the broker. */
+export function bodyCrc(body: Uint8Array): number {
+  return Bun.hash.crc32(body) & 0x7fffffff;
+}
+
+function utf8Length(text: string): number {
+  // ASCII fast path: topics and most properties are ASCII.
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text, "utf8");
+  return text.length;
+}
+
+/** What a record needs before it is written: its size and the parsed hosts. */
+export interface RecordLayout {
+  totalSize: number;
+  topicLength: number;
+  propertiesLength: number;
+  /** msg.sysFlag with the host v6 bits (0x10 / 0x20) set from the addresses. */
+  sysFlag: number;
+  bornHost: HostBytes;
+  storeHost: HostBytes;
+}
+
+/** Measures a record (storage doc §3.1). Size limits are the caller's to check. */
+export function measureRecord(msg: MessageInner): RecordLayout {
+  const bornHost = parseHost(msg.bornHost);
+  const storeHost = parseHost(msg.storeHost);
+  const topicLength = utf8Length(msg.topic);
+  const propertiesLength = utf8Length(msg.propertiesString);
+  let sysFlag = msg.sysFlag & ~(SysFlag.BORNHOST_V6 | SysFlag.STOREHOSTADDRESS_V6);
+  if (bornHost.v6) sysFlag |= SysFlag.BORNHOST_V6;
+  if (storeHost.v6) sysFlag |= SysFlag.STOREHOSTADDRESS_V6;
+  const totalSize =
+    FIXED_PART_SIZE_BYTES +
+    (bornHost.v6 ? IPV6_HOST_SIZE_BYTES : IPV4_HOST_SIZE_BYTES) +
+    (storeHost.v6 ? IPV6_HOST_SIZE_BYTES : IPV4_HOST_SIZE_BYTES) +
+    msg.body.byteLength +
+    topicLength +
+    propertiesLength;
+  return { totalSize, topicLength, propertiesLength, sysFlag, bornHost, storeHost };
+}
+
+/** Writes a JS number as a big-endian int64 (two's complement) without BigInt. */
+export function setInt64(view: DataView, pos: number, value: number): void {
+  const hi = Math.floor(value / TWO_POW_32);
+  view.setInt32(pos, hi);
+  view.setUint32(pos + 4, value - hi * TWO_POW_32);
+}
+
+/** Reads a big-endian int64 as a JS number (exact below 2^53). */
+export function getInt64(view: DataView, pos: number): number {
+  return view.getInt32(pos) * TWO_POW_32 + view.getUint32(pos + 4);
+}
+
+function writeHost(target: Uint8Array, view: DataView, pos: number, host: HostBytes): number {
+  const address = host.address;
+  // A byte loop: TypedArray.set costs more than it copies for 4 or 16 bytes.
+  for (let i = 0; i < address.length; i++) target[pos + i] = address[i]!;
+  view.setInt32(pos + address.length, host.port);
+  return pos + address.length + 4;
+}
+
+function writeString(target: Uint8Array, pos: number, text: string, byteLength: number): void {
+  if (byteLength === text.length) {
+    for (let i = 0; i < byteLength; i++) target[pos + i] = text.charCodeAt(i);
+    return;
+  }
+  const { written } = textEncoder.encodeInto(text, target.subarray(pos, pos + byteLength));
+  if (written !== byteLength) throw new CodecError(`wrote ${written} of ${byteLength} UTF-8 bytes`);
+}
+
+/**
+ * Writes one record at `pos` of `target` (`view` must cover the same bytes) and returns its size.
+ * `crc` is bodyCrc(msg.body), passed in so a caller can compute it outside its critical section.
+ */
+export function writeRecord(
+  target: Uint8Array,
+  view: DataView,
+  pos: number,
+  msg: MessageInner,
+  layout: RecordLayout,
+  queueOffset: number,
+  physicalOffset: number,
+  storeTimestamp: number,
+  crc: number,
+): number {
+  const end = pos + layout.totalSize;
+  if (end > target.byteLength) throw new CodecError(`record of ${layout.totalSize} bytes does not fit at ${pos}`);
+  view.setInt32(pos, layout.totalSize);
+  view.setUint32(pos + 4, MESSAGE_MAGIC_CODE);
+  view.setInt32(pos + 8, crc);
+  view.setInt32(pos + 12, msg.queueId);
+  view.setInt32(pos + 16, msg.flag);
+  setInt64(view, pos + 20, queueOffset);
+  setInt64(view, pos + 28, physicalOffset);
+  view.setInt32(pos + 36, layout.sysFlag);
+  setInt64(view, pos + 40, msg.bornTimestamp);
+  let p = writeHost(target, view, pos + 48, layout.bornHost);
+  setInt64(view, p, storeTimestamp);
+  p = writeHost(target, view, p + 8, layout.storeHost);
+  view.setInt32(p, msg.reconsumeTimes);
+  setInt64(view, p + 4, msg.preparedTransactionOffset);
+  p += 12;
+  view.setInt32(p, msg.body.byteLength);
+  target.set(msg.body, p + 4);
+  p += 4 + msg.body.byteLength;
+  target[p] = layout.topicLength;
+  writeString(target, p + 1, msg.topic, layout.topicLength);
+  p += 1 + layout.topicLength;
+  view.setInt16(p, layout.propertiesLength);
+  writeString(target, p + 2, msg.propertiesString, layout.propertiesLength);
+  p += 2 + layout.propertiesLength;
+  if (p !== end) throw new CodecError(`record layout mismatch: wrote ${p - pos} of ${layout.totalSize} bytes`);
+  return layout.totalSize;
+}
+
+/** One record in a fresh buffer (tests, tools; the store writes into its mapping instead). */
+export function encodeRecord(msg: MessageInner, queueOffset: number, physicalOffset: number, storeTimestamp: number): Uint8Array {
+  const layout = measureRecord(msg);
+  const out = new Uint8Array(layout.totalSize);
+  writeRecord(out, new DataView(out.buffer), 0, msg, layout, queueOffset, physicalOffset, storeTimestamp, bodyCrc(msg.body));
+  return out;
+}
+
+/** Writes the end-of-segment blank record (storage doc §3.2): remaining size + blank magic. */
+export function writeBlankRecord(view: DataView, pos: number, remainingBytes: number): void {
+  view.setInt32(pos, remainingBytes);
+  view.setUint32(pos + 4, BLANK_MAGIC_CODE);
+}
+
+/** Position of the body-length field, which depends on the two host sizes. */
+export function bodyLengthPos(sysFlag: number): number {
+  const born = sysFlag & SysFlag.BORNHOST_V6 ? IPV6_HOST_SIZE_BYTES : IPV4_HOST_SIZE_BYTES;
+  const store = sysFlag & SysFlag.STOREHOSTADDRESS_V6 ? IPV6_HOST_SIZE_BYTES : IPV4_HOST_SIZE_BYTES;
+  return RecordPos.BORNHOST + born + 8 + store + 4 + 8;
+}
+
+/** Position of STORETIMESTAMP, after the born host. */
+export function storeTimestampPos(sysFlag: number): number {
+  return RecordPos.BORNHOST + (sysFlag & SysFlag.BORNHOST_V6 ? IPV6_HOST_SIZE_BYTES : IPV4_HOST_SIZE_BYTES);
+}
+
+/** Result of checkRecord when the bytes at the position are a blank (end-of-segment) record. */
+export const RECORD_BLANK = 0;
+/** Result of checkRecord for anything that is not a whole, consistent record. */
+export const RECORD_INVALID = -1;
+
+/**
+ * Validates the record at `pos` without decoding it (recovery scan, Java checkMessageAndReturnSize):
+ * returns its size, RECORD_BLANK, or RECORD_INVALID (bad magic, size, field lengths, or CRC).
+ * `limit` is the end of the readable bytes.
+ */
+export function checkRecord(bytes: Uint8Array, view: DataView, pos: number, limit: number, checkCrc: boolean): number {
+  if (pos + 8 > limit) return RECORD_INVALID;
+  const totalSize = view.getInt32(pos);
+  const magic = view.getUint32(pos + 4);
+  if (magic === BLANK_MAGIC_CODE) return totalSize === limit - pos ? RECORD_BLANK : RECORD_INVALID;
+  if (magic !== MESSAGE_MAGIC_CODE) return RECORD_INVALID;
+  if (totalSize < FIXED_PART_SIZE_BYTES + 2 * IPV4_HOST_SIZE_BYTES || pos + totalSize > limit) return RECORD_INVALID;
+  const sysFlag = view.getInt32(pos + RecordPos.SYSFLAG);
+  const bodyPos = pos + bodyLengthPos(sysFlag);
+  if (bodyPos + 4 > pos + totalSize) return RECORD_INVALID;
+  const bodyLength = view.getInt32(bodyPos);
+  const topicPos = bodyPos + 4 + bodyLength;
+  if (bodyLength < 0 || topicPos + 1 > pos + totalSize) return RECORD_INVALID;
+  const propertiesPos = topicPos + 1 + bytes[topicPos]!;
+  if (propertiesPos + 2 > pos + totalSize) return RECORD_INVALID;
+  if (propertiesPos + 2 + view.getInt16(propertiesPos) !== pos + totalSize) return RECORD_INVALID;
+  if (checkCrc && bodyCrc(bytes.subarray(bodyPos + 4, topicPos)) !== view.getInt32(pos + RecordPos.BODYCRC)) return RECORD_INVALID;
+  return totalSize;
+}
+
+function readHost(bytes: Uint8Array, view: DataView, pos: number, v6: boolean): string {
+  const length = v6 ? 16 : 4;
+  return formatHost(bytes.subarray(pos, pos + length), view.getInt32(pos + length));
+}
+
+/**
+ * Decodes one stored record (first bytes of `bytes`). Without `withBody` the body is empty
+ * (dispatch, index). Throws CodecError on bad magic or lengths.
+ */
+export function decodeRecord(bytes: Uint8Array, withBody = true): MessageExt {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 8) throw new CodecError(`record needs at least 8 bytes, got ${bytes.byteLength}`);
+  const storeSize = view.getInt32(0);
+  const magic = view.getUint32(4);
+  if (magic !== MESSAGE_MAGIC_CODE) throw new CodecError(`bad record magic 0x${magic.toString(16)}`);
+  if (storeSize > bytes.byteLength || checkRecord(bytes, view, 0, storeSize, false) !== storeSize) {
+    throw new CodecError(`inconsistent record of ${storeSize} bytes (${bytes.byteLength} available)`);
+  }
+  const sysFlag = view.getInt32(RecordPos.SYSFLAG);
+  const bornV6 = (sysFlag & SysFlag.BORNHOST_V6) !== 0;
+  const storeV6 = (sysFlag & SysFlag.STOREHOSTADDRESS_V6) !== 0;
+  const storeTsPos = storeTimestampPos(sysFlag);
+  const storeHostPos = storeTsPos + 8;
+  const reconsumePos = storeHostPos + (storeV6 ? IPV6_HOST_SIZE_BYTES : IPV4_HOST_SIZE_BYTES);
+  const bodyPos = reconsumePos + 12;
+  const bodyLength = view.getInt32(bodyPos);
+  const topicPos = bodyPos + 4 + bodyLength;
+  const topicLength = bytes[topicPos]!;
+  const propertiesPos = topicPos + 1 + topicLength;
+  const propertiesLength = view.getInt16(propertiesPos);
+  const propertiesString = textDecoder.decode(bytes.subarray(propertiesPos + 2, propertiesPos + 2 + propertiesLength));
+  const properties = stringToProperties(propertiesString);
+  const storeHost = readHost(bytes, view, storeHostPos, storeV6);
+  const commitLogOffset = getInt64(view, RecordPos.PHYSICALOFFSET);
+  const tags = properties.TAGS;
+  return {
+    topic: textDecoder.decode(bytes.subarray(topicPos + 1, propertiesPos)),
+    queueId: view.getInt32(RecordPos.QUEUEID),
+    flag: view.getInt32(RecordPos.FLAG),
+    body: withBody ? bytes.slice(bodyPos + 4, topicPos) : new Uint8Array(0),
+    properties,
+    propertiesString,
+    tagsCode: tagsHashCode(tags),
+    sysFlag,
+    bornTimestamp: getInt64(view, RecordPos.BORNTIMESTAMP),
+    bornHost: readHost(bytes, view, RecordPos.BORNHOST, bornV6),
+    storeHost,
+    reconsumeTimes: view.getInt32(reconsumePos),
+    preparedTransactionOffset: getInt64(view, reconsumePos + 4),
+    storeSize,
+    bodyCRC: view.getInt32(RecordPos.BODYCRC),
+    queueOffset: getInt64(view, RecordPos.QUEUEOFFSET),
+    commitLogOffset,
+    storeTimestamp: getInt64(view, storeTsPos),
+    msgId: createOffsetMsgId(storeHost, commitLogOffset),
+  };
+}
+
+/** One member of a SEND_BATCH_MESSAGE body. `body` is a view into the request body. */
+export interface BatchMember {
+  flag: number;
+  body: Uint8Array;
+  propertiesString: string;
+}
+
+/** Splits a SEND_BATCH_MESSAGE body (protocol doc §5.4). Throws CodecError naming the bad member. */
+export function decodeBatchBody(body: Uint8Array): BatchMember[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const members: BatchMember[] = [];
+  let pos = 0;
+  while (pos < body.byteLength) {
+    const index = members.length;
+    if (pos + BATCH_MEMBER_HEADER_SIZE_BYTES > body.byteLength) throw new CodecError(`batch member ${index}: truncated header`);
+    const totalSize = view.getInt32(pos);
+    const flag = view.getInt32(pos + 12);
+    const bodyLength = view.getInt32(pos + 16);
+    const bodyStart = pos + BATCH_MEMBER_HEADER_SIZE_BYTES;
+    if (bodyLength < 0 || bodyStart + bodyLength + 2 > body.byteLength) throw new CodecError(`batch member ${index}: body length ${bodyLength} out of range`);
+    const propertiesLength = view.getInt16(bodyStart + bodyLength);
+    const propertiesStart = bodyStart + bodyLength + 2;
+    if (propertiesLength < 0 || propertiesStart + propertiesLength > body.byteLength) {
+      throw new CodecError(`batch member ${index}: properties length ${propertiesLength} out of range`);
+    }
+    if (totalSize !== BATCH_MEMBER_HEADER_SIZE_BYTES + bodyLength + 2 + propertiesLength) {
+      throw new CodecError(`batch member ${index}: total size ${totalSize} does not match its fields`);
+    }
+    members.push({
+      flag,
+      body: body.subarray(bodyStart, bodyStart + bodyLength),
+      propertiesString: textDecoder.decode(body.subarray(propertiesStart, propertiesStart + propertiesLength)),
+    });
+    pos += totalSize;
+  }
+  return members;
+}
+
+/** Offset msgId: uppercase hex of store address + int32 port + int64 commit-log offset (protocol doc §5.6). */
+export function createOffsetMsgId(storeHost: string, physicalOffset: number): string {
+  const hi = Math.floor(physicalOffset / TWO_POW_32);
+  return parseHost(storeHost).msgIdPrefix + uint32Hex(hi) + uint32Hex(physicalOffset - hi * TWO_POW_32);
+}
+
+/** Inverse of createOffsetMsgId; 32 hex chars = IPv4, 56 = IPv6 (Java MessageDecoder.decodeMessageId). */
+export function decodeOffsetMsgId(msgId: string): { address: string; offset: number } {
+  if ((msgId.length !== 32 && msgId.length !== 56) || !/^[0-9a-fA-F]+$/.test(msgId)) {
+    throw new CodecError(`msgId "${msgId}" is not 32 or 56 hex characters`);
+  }
+  const bytes = new Uint8Array(msgId.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(msgId.slice(i * 2, i * 2 + 2), 16);
+  const view = new DataView(bytes.buffer);
+  const addressLength = bytes.length - 12;
+  const offset = getInt64(view, addressLength + 4);
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new CodecError(`msgId "${msgId}" has offset out of range`);
+  return { address: formatHost(bytes.subarray(0, addressLength), view.getInt32(addressLength)), offset };
+}

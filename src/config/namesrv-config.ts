@@ -1,0 +1,44 @@
+// NameServer configuration: NamesrvConfig + NettyServerConfig keys of Apache RocketMQ 4.9 with
+// their defaults (storage doc §12.10, last paragraph).
+
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { NAMESRV_DEFAULT_PORT } from "../common/limits.ts";
+import { type Properties } from "./properties.ts";
+import {
+  buildConfig,
+  javaBoolean,
+  javaInt,
+  javaString,
+  readPropertiesFile,
+  type ConfigInput,
+  type ConfigLoadResult,
+} from "./java-types.ts";
+
+function namesrvConfigSchema() {
+  return z.object({
+    rocketmqHome: javaString(process.env.ROCKETMQ_HOME ?? ""),
+    listenPort: javaInt(NAMESRV_DEFAULT_PORT),
+    kvConfigPath: javaString(path.join(os.homedir(), "namesrv", "kvConfig.json")),
+    configStorePath: javaString(path.join(os.homedir(), "namesrv", "namesrv.properties")),
+    productEnvName: javaString("center"),
+    clusterTest: javaBoolean(false),
+    /** When true, route data carries `orderTopicConf` from KV namespace ORDER_TOPIC_CONFIG. */
+    orderMessageEnable: javaBoolean(false),
+    serverChannelMaxIdleTimeSeconds: javaInt(120),
+    serverWorkerThreads: javaInt(8),
+    serverSelectorThreads: javaInt(3),
+  });
+}
+
+export type NamesrvConfig = z.infer<ReturnType<typeof namesrvConfigSchema>>;
+
+export function parseNamesrvConfig(props: Properties, overrides: ConfigInput = {}): ConfigLoadResult<NamesrvConfig> {
+  return buildConfig(namesrvConfigSchema(), "namesrv", props, overrides);
+}
+
+export async function loadNamesrvConfig(configPath: string | undefined, overrides: ConfigInput = {}): Promise<ConfigLoadResult<NamesrvConfig>> {
+  const props = configPath === undefined ? new Map<string, string>() : await readPropertiesFile(configPath);
+  return parseNamesrvConfig(props, overrides);
+}

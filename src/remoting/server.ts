@@ -1,0 +1,125 @@
+// The accepting side: Bun.listen, one TcpConnection per accepted socket, requests dispatched to the
+// processor registered for their code.
+
+import type { Socket, TCPSocketListener } from "bun";
+import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
+import { createLogger } from "../log.ts";
+import type { RemotingCommand } from "./command.ts";
+import {
+  type Connection,
+  type Processor,
+  OUTBOUND_MAX_BYTES,
+  requestNotSupported,
+  type SocketData,
+  TcpConnection,
+} from "./connection.ts";
+
+const log = createLogger("remoting");
+
+export interface RemotingServerOptions {
+  port: number;
+  /** Interface to bind; all interfaces by default, like Java. */
+  host?: string;
+  /** Names this server in log lines ("namesrv", "broker"). */
+  name: string;
+  maxOutboundBytes?: number;
+  idleTimeoutMs?: number;
+  maxFrameSizeBytes?: number;
+  /** Unsettled async processor calls per connection before SYSTEM_BUSY (default INFLIGHT_REQUESTS_MAX). */
+  maxInflightRequests?: number;
+}
+
+const DEFAULT_HOST = "0.0.0.0";
+
+export class RemotingServer {
+  private readonly opts: RemotingServerOptions;
+  private readonly processors = new Map<number, Processor>();
+  private readonly closeListeners: Array<(conn: Connection) => void> = [];
+  private readonly connections = new Set<TcpConnection>();
+  private listener: TCPSocketListener<SocketData> | undefined;
+  private boundPort = 0;
+
+  constructor(opts: RemotingServerOptions) {
+    this.opts = opts;
+  }
+
+  registerProcessor(code: number, processor: Processor): void {
+    if (!Number.isInteger(code)) throw new TypeError(`request code ${code} is not an integer`);
+    this.processors.set(code, processor);
+  }
+
+  onConnectionClose(listener: (conn: Connection) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** The bound port once started (the ephemeral one when started with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Open connections, for diagnostics and tests. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.listener !== undefined) throw new Error(`${this.opts.name} server already started`);
+    this.listener = Bun.listen<SocketData>({
+      hostname: this.opts.host ?? DEFAULT_HOST,
+      port: this.opts.port,
+      data: { conn: undefined },
+      socket: {
+        open: (socket) => this.accept(socket),
+        data: (socket, chunk) => socket.data.conn?.handleData(chunk),
+        drain: (socket) => socket.data.conn?.handleDrain(),
+        close: (socket, error) => socket.data.conn?.handleSocketClosed(error),
+        error: (socket, error) => socket.data.conn?.handleSocketError(error),
+      },
+    });
+    this.boundPort = this.listener.port;
+  }
+
+  async stop(): Promise<void> {
+    const listener = this.listener;
+    if (listener === undefined) return;
+    this.listener = undefined;
+    for (const conn of [...this.connections]) conn.close();
+    listener.stop(true);
+  }
+
+  private accept(socket: Socket<SocketData>): void {
+    const conn = new TcpConnection({
+      ownerName: `${this.opts.name} server`,
+      socket,
+      processor: this.dispatch,
+      maxOutboundBytes: this.opts.maxOutboundBytes ?? OUTBOUND_MAX_BYTES,
+      idleTimeoutMs: this.opts.idleTimeoutMs ?? CHANNEL_MAX_IDLE_MS,
+      maxFrameSizeBytes: this.opts.maxFrameSizeBytes,
+      maxInflightRequests: this.opts.maxInflightRequests,
+      onClose: (closed) => this.forget(closed),
+    });
+    // Each socket gets its own data object: the listener's initial one is shared.
+    socket.data = { conn };
+    this.connections.add(conn);
+  }
+
+  private readonly dispatch: Processor = (request: RemotingCommand, conn: Connection) => {
+    const processor = this.processors.get(request.code);
+    if (processor === undefined) {
+      log.warn(`${this.opts.name} server: request code ${request.code} from ${conn.remoteAddress} not supported`);
+      return requestNotSupported(request);
+    }
+    return processor(request, conn);
+  };
+
+  private forget(conn: TcpConnection): void {
+    if (!this.connections.delete(conn)) return;
+    for (const listener of this.closeListeners) {
+      try {
+        listener(conn);
+      } catch (err) {
+        log.error(`${this.opts.name} server: connection close listener failed for ${conn.remoteAddress}`, err);
+      }
+    }
+  }
+}

@@ -1,0 +1,147 @@
+// Retention and the disk guard (storage doc §10, CleanCommitLogService / CleanConsumeQueueService):
+// expired commit-log segments are deleted at `deleteWhen` hours or when the disk is too full; then
+// consume-queue and index files wholly below the new commit-log minimum go. Above 90 % disk use the
+// store refuses writes until usage drops.
+
+import fs from "node:fs";
+import { createLogger } from "../log.ts";
+import type { ConsumeQueue } from "./consume-queue.ts";
+import type { IndexService } from "./index-service.ts";
+import type { MappedFileQueue } from "./mapped-file-queue.ts";
+import type { StoreConfig } from "./store-config.ts";
+
+const log = createLogger("cleanup");
+
+/** Above this disk use the store is not writable (rocketmq.broker.diskSpaceWarningLevelRatio). */
+export const DISK_SPACE_WARNING_LEVEL_RATIO = 0.9;
+/** Above this disk use files are deleted regardless of age (rocketmq.broker.diskSpaceCleanForciblyRatio). */
+export const DISK_SPACE_CLEAN_FORCIBLY_RATIO = 0.85;
+/** Delay before the first periodic cleanup after start, ms (Java schedules it after 60 s). */
+export const CLEANUP_FIRST_DELAY_MS = 60_000;
+/** Rounds a manual DELETE_EXPIRED_COMMITLOG request keeps deletion on (Java manualDeleteFileSeveralTimes). */
+export const MANUAL_DELETE_ROUNDS = 20;
+const MS_PER_HOUR = 3_600_000;
+
+/** Used fraction (0..1) of the partition holding `dir`, or -1 when it cannot be read. */
+export function diskUsedRatio(dir: string): number {
+  try {
+    const s = fs.statfsSync(dir);
+    if (s.blocks <= 0) return -1;
+    return (s.blocks - s.bfree) / s.blocks;
+  } catch {
+    return -1;
+  }
+}
+
+/** True when the local hour of `nowMs` is one of the `;`-separated hours in `deleteWhen`. */
+export function isTimeToDelete(deleteWhen: string, nowMs: number): boolean {
+  const hour = new Date(nowMs).getHours();
+  return deleteWhen.split(";").some((h) => h.trim() !== "" && Number(h) === hour);
+}
+
+export interface CleanupTargets {
+  config: StoreConfig;
+  commitLog: MappedFileQueue;
+  commitLogDir: string;
+  consumeQueueDir: string;
+  consumeQueues(): Iterable<ConsumeQueue>;
+  index: IndexService | undefined;
+  now(): number;
+  /** Disk usage probe; injectable so tests can simulate a full disk. */
+  diskUsedRatio?: (dir: string) => number;
+}
+
+export interface CleanupRound {
+  commitLogFilesDeleted: number;
+  consumeQueueFilesDeleted: number;
+  indexFilesDeleted: number;
+}
+
+export class CleanupService {
+  private readonly t: CleanupTargets;
+  private readonly probe: (dir: string) => number;
+  private diskFullReason: string | undefined;
+  private manualRoundsLeft = 0;
+  private lastPhysicalMinOffset = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(targets: CleanupTargets) {
+    this.t = targets;
+    this.probe = targets.diskUsedRatio ?? diskUsedRatio;
+  }
+
+  /** Undefined while writable; otherwise why puts are refused. */
+  get notWritableReason(): string | undefined {
+    return this.diskFullReason;
+  }
+
+  /** DELETE_EXPIRED_COMMITLOG: delete expired files for the next rounds whatever the hour. */
+  requestManualDelete(): void {
+    this.manualRoundsLeft = MANUAL_DELETE_ROUNDS;
+  }
+
+  /** Re-reads disk usage and updates the writable flag; returns the commit-log partition's ratio. */
+  checkDisk(): { physicRatio: number; logicsRatio: number; cleanImmediately: boolean } {
+    const physicRatio = this.probe(this.t.commitLogDir);
+    const logicsRatio = this.probe(this.t.consumeQueueDir);
+    const worst = Math.max(physicRatio, logicsRatio);
+    if (worst > DISK_SPACE_WARNING_LEVEL_RATIO) {
+      const reason = `disk is full: ${(worst * 100).toFixed(1)}% used, above ${DISK_SPACE_WARNING_LEVEL_RATIO * 100}%; the store refuses writes until space is freed`;
+      if (!this.diskFullReason) log.error(reason);
+      this.diskFullReason = reason;
+    } else if (this.diskFullReason) {
+      log.info(`disk usage ${(worst * 100).toFixed(1)}% is back below ${DISK_SPACE_WARNING_LEVEL_RATIO * 100}%; the store is writable again`);
+      this.diskFullReason = undefined;
+    }
+    return { physicRatio, logicsRatio, cleanImmediately: worst > DISK_SPACE_CLEAN_FORCIBLY_RATIO };
+  }
+
+  /** One cleanup round: commit log, then consume queues and index below its new minimum. */
+  runOnce(): CleanupRound {
+    const round: CleanupRound = { commitLogFilesDeleted: 0, consumeQueueFilesDeleted: 0, indexFilesDeleted: 0 };
+    const { config } = this.t;
+    const now = this.t.now();
+    const disk = this.checkDisk();
+    const maxRatio = config.diskMaxUsedSpaceRatio / 100;
+    const spaceFull = disk.physicRatio < 0 || disk.physicRatio > maxRatio || disk.logicsRatio > maxRatio;
+    const timeUp = isTimeToDelete(config.deleteWhen, now);
+    const manual = this.manualRoundsLeft > 0;
+    if (manual) this.manualRoundsLeft--;
+    if (timeUp || spaceFull || manual) {
+      const expiredMs = config.fileReservedTime * MS_PER_HOUR;
+      round.commitLogFilesDeleted = this.t.commitLog.deleteExpiredFilesByTime(expiredMs, disk.cleanImmediately, now);
+      if (round.commitLogFilesDeleted > 0) log.info(`deleted ${round.commitLogFilesDeleted} expired commit log segment(s)`);
+    }
+    const minPhy = Math.max(0, this.t.commitLog.getMinOffset());
+    if (minPhy > this.lastPhysicalMinOffset) {
+      this.lastPhysicalMinOffset = minPhy;
+      for (const cq of this.t.consumeQueues()) round.consumeQueueFilesDeleted += cq.deleteExpiredFiles(minPhy);
+      if (this.t.index) round.indexFilesDeleted = this.t.index.deleteExpiredFiles(minPhy);
+    }
+    return round;
+  }
+
+  /** Every cleanResourceInterval: the disk check always, deletion once CLEANUP_FIRST_DELAY_MS passed. */
+  start(): void {
+    if (this.timer) return;
+    const startedMs = this.t.now();
+    this.checkDisk();
+    this.timer = setInterval(() => {
+      if (this.t.now() - startedMs >= CLEANUP_FIRST_DELAY_MS) this.safeRun();
+      else this.checkDisk();
+    }, this.t.config.cleanResourceInterval);
+  }
+
+  private safeRun(): void {
+    try {
+      this.runOnce();
+    } catch (err) {
+      log.error("cleanup round failed", err);
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

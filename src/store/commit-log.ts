@@ -1,0 +1,457 @@
+// The commit log (storage doc §3, §7, §9): every message of every topic appended to one log of
+// fixed-size mapped segments, read back by physical offset, flushed per flushDiskType, and
+// recovered after a restart by scanning records (CRC-checked) and cutting at the first bad one.
+
+import {
+  BLANK_RECORD_SIZE_BYTES,
+  MAX_RECORD_PROPERTIES_SIZE_BYTES,
+  MAX_TOPIC_SIZE_BYTES,
+  MESSAGE_MAGIC_CODE,
+  RECORD_BLANK,
+  RecordPos,
+  bodyCrc,
+  checkRecord,
+  createOffsetMsgId,
+  getInt64,
+  measureRecord,
+  storeTimestampPos,
+  writeBlankRecord,
+  writeRecord,
+  type RecordLayout,
+} from "../common/message-codec.ts";
+import { Prop, SysFlag, transactionType, type MessageInner } from "../common/message.ts";
+import { createLogger } from "../log.ts";
+import type { StoreCheckpoint } from "./checkpoint.ts";
+import { AsyncFlushService, GroupCommitService, type FlushTarget } from "./flush.ts";
+import { OS_PAGE_SIZE_BYTES, type MappedFile } from "./mapped-file.ts";
+import { MappedFileQueue } from "./mapped-file-queue.ts";
+import { commitLogDir, type StoreConfig } from "./store-config.ts";
+import type { PutMessageResult, PutMessageStatus } from "./store-types.ts";
+
+const log = createLogger("commitlog");
+
+/** A record may exceed maxMessageSize by its header, topic and properties (Java: + 64 KiB). */
+export const RECORD_OVERHEAD_ALLOWANCE_BYTES = 64 * 1024;
+/** Normal recovery rescans this many newest segments (Java starts at the third-last file). */
+export const NORMAL_RECOVERY_SEGMENTS = 3;
+/** Granularity of the scan that zeroes a torn tail after recovery. */
+const TAIL_ZERO_CHUNK_BYTES = 64 * 1024;
+
+/** Assigns `count` consecutive queue offsets to topic/queueId and returns the first. */
+export type AssignQueueOffset = (topic: string, queueId: number, count: number) => number;
+
+/** Called for every valid record an abnormal recovery scans (the facade re-dispatches them). */
+export type RecoveredRecordListener = (record: Uint8Array, physicalOffset: number) => void;
+
+function failure(status: PutMessageStatus, remark: string): PutMessageResult {
+  return { status, remark, wroteOffset: -1, wroteBytes: 0, msgId: "", queueOffset: -1, msgNum: 0, storeTimestamp: 0 };
+}
+
+/** PREPARED and ROLLBACK records get queue offset 0 and do not advance the queue (storage doc §3.4). */
+function takesQueueOffset(sysFlag: number): boolean {
+  const type = transactionType(sysFlag);
+  return type === SysFlag.TRANSACTION_NOT_TYPE || type === SysFlag.TRANSACTION_COMMIT_TYPE;
+}
+
+function isAllZero(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+export class CommitLog implements FlushTarget {
+  readonly config: StoreConfig;
+  readonly queue: MappedFileQueue;
+  private checkpoint: StoreCheckpoint | undefined;
+  private readonly asyncFlush: AsyncFlushService | undefined;
+  private readonly groupCommit: GroupCommitService | undefined;
+  /** Store time of the last record appended or recovered (goes to the checkpoint once flushed). */
+  private lastStoreTimestamp = 0;
+  private readonly maxRecordSizeBytes: number;
+  private shutDown = false;
+
+  constructor(config: StoreConfig, dir: string = commitLogDir(config), options: { checkpoint?: StoreCheckpoint } = {}) {
+    if (config.mappedFileSizeCommitLog < OS_PAGE_SIZE_BYTES) {
+      throw new Error(`mappedFileSizeCommitLog ${config.mappedFileSizeCommitLog} is below ${OS_PAGE_SIZE_BYTES} bytes`);
+    }
+    this.config = config;
+    this.queue = new MappedFileQueue(dir, config.mappedFileSizeCommitLog);
+    this.checkpoint = options.checkpoint;
+    this.maxRecordSizeBytes = config.maxMessageSize + RECORD_OVERHEAD_ALLOWANCE_BYTES;
+    if (config.flushDiskType === "SYNC_FLUSH") {
+      this.groupCommit = new GroupCommitService(this, { timeoutMs: config.syncFlushTimeout });
+    } else {
+      this.asyncFlush = new AsyncFlushService(this, {
+        intervalMs: config.flushIntervalCommitLog,
+        leastPages: config.flushCommitLogLeastPages,
+        thoroughIntervalMs: config.flushCommitLogThoroughInterval,
+      });
+    }
+  }
+
+  /** The checkpoint whose physic timestamp follows the flushes. */
+  setCheckpoint(checkpoint: StoreCheckpoint): void {
+    this.checkpoint = checkpoint;
+  }
+
+  /** Opens the existing segments (positions at "full" until a recover* call corrects them). */
+  load(): void {
+    this.queue.load();
+  }
+
+  start(): void {
+    this.asyncFlush?.start();
+  }
+
+  /** Stops accepting puts, flushes everything, answers waiting SYNC_FLUSH puts, unmaps. */
+  async shutdown(): Promise<void> {
+    if (this.shutDown) return;
+    this.shutDown = true;
+    try {
+      if (this.asyncFlush) await this.asyncFlush.shutdown();
+      if (this.groupCommit) await this.groupCommit.shutdown();
+    } finally {
+      this.queue.close();
+    }
+  }
+
+  // ---- append ------------------------------------------------------------------------------
+
+  /** Appends one message; resolves once it is as durable as flushDiskType asks. */
+  putMessage(msg: MessageInner, assignQueueOffset: AssignQueueOffset): Promise<PutMessageResult> {
+    if (this.shutDown) return Promise.resolve(failure("SERVICE_NOT_AVAILABLE", "message store is shut down"));
+    let layout: RecordLayout;
+    try {
+      layout = measureRecord(msg);
+    } catch (err) {
+      return Promise.resolve(failure("MESSAGE_ILLEGAL", (err as Error).message));
+    }
+    const invalid = this.checkLimits(msg, layout, msg.body.byteLength);
+    if (invalid) return Promise.resolve(invalid);
+    const crc = bodyCrc(msg.body);
+
+    const file = this.fileWithRoom(layout.totalSize);
+    if (typeof file === "string") return Promise.resolve(failure("CREATE_MAPEDFILE_FAILED", file));
+    const position = file.wrotePosition;
+    const wroteOffset = file.fileFromOffset + position;
+    const queueOffset = takesQueueOffset(msg.sysFlag) ? assignQueueOffset(msg.topic, msg.queueId, 1) : 0;
+    const storeTimestamp = Date.now();
+    writeRecord(file.buffer, file.view, position, msg, layout, queueOffset, wroteOffset, storeTimestamp, crc);
+    file.wrotePosition = position + layout.totalSize;
+    this.lastStoreTimestamp = storeTimestamp;
+
+    const result: PutMessageResult = {
+      status: "PUT_OK",
+      wroteOffset,
+      wroteBytes: layout.totalSize,
+      msgId: createOffsetMsgId(msg.storeHost, wroteOffset),
+      queueOffset,
+      msgNum: 1,
+      storeTimestamp,
+    };
+    return this.awaitDurability(result, msg.properties[Prop.WAIT] !== "false");
+  }
+
+  /**
+   * Appends a batch (one topic/queue; storage doc §3.4) as consecutive records in one segment with
+   * consecutive queue offsets. msgId is the comma-joined offset msgIds.
+   */
+  putMessages(batch: MessageInner[], assignQueueOffset: AssignQueueOffset): Promise<PutMessageResult> {
+    if (this.shutDown) return Promise.resolve(failure("SERVICE_NOT_AVAILABLE", "message store is shut down"));
+    const first = batch[0];
+    if (!first) return Promise.resolve(failure("MESSAGE_ILLEGAL", "empty batch"));
+    const layouts: RecordLayout[] = [];
+    const crcs: number[] = [];
+    let totalSize = 0;
+    let bodyBytes = 0;
+    for (const msg of batch) {
+      if (msg.topic !== first.topic || msg.queueId !== first.queueId) {
+        return Promise.resolve(failure("MESSAGE_ILLEGAL", "batch members must share one topic and queue"));
+      }
+      if (transactionType(msg.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
+        return Promise.resolve(failure("MESSAGE_ILLEGAL", "batch messages cannot be transactional"));
+      }
+      let layout: RecordLayout;
+      try {
+        layout = measureRecord(msg);
+      } catch (err) {
+        return Promise.resolve(failure("MESSAGE_ILLEGAL", (err as Error).message));
+      }
+      bodyBytes += msg.body.byteLength;
+      const invalid = this.checkLimits(msg, layout, bodyBytes);
+      if (invalid) return Promise.resolve(invalid);
+      layouts.push(layout);
+      crcs.push(bodyCrc(msg.body));
+      totalSize += layout.totalSize;
+    }
+
+    const file = this.fileWithRoom(totalSize);
+    if (typeof file === "string") return Promise.resolve(failure("CREATE_MAPEDFILE_FAILED", file));
+    const firstOffset = file.fileFromOffset + file.wrotePosition;
+    const firstQueueOffset = assignQueueOffset(first.topic, first.queueId, batch.length);
+    const storeTimestamp = Date.now();
+    const msgIds: string[] = [];
+    let position = file.wrotePosition;
+    for (let i = 0; i < batch.length; i++) {
+      const msg = batch[i]!;
+      const physicalOffset = file.fileFromOffset + position;
+      position += writeRecord(file.buffer, file.view, position, msg, layouts[i]!, firstQueueOffset + i, physicalOffset, storeTimestamp, crcs[i]!);
+      msgIds.push(createOffsetMsgId(msg.storeHost, physicalOffset));
+    }
+    file.wrotePosition = position;
+    this.lastStoreTimestamp = storeTimestamp;
+
+    const result: PutMessageResult = {
+      status: "PUT_OK",
+      wroteOffset: firstOffset,
+      wroteBytes: totalSize,
+      msgId: msgIds.join(","),
+      queueOffset: firstQueueOffset,
+      msgNum: batch.length,
+      storeTimestamp,
+    };
+    return this.awaitDurability(result, first.properties[Prop.WAIT] !== "false");
+  }
+
+  /** Size limits of storage doc §3.3; `bodyBytes` is the whole batch body so far for a batch. */
+  private checkLimits(msg: MessageInner, layout: RecordLayout, bodyBytes: number): PutMessageResult | undefined {
+    if (layout.topicLength === 0 || layout.topicLength > MAX_TOPIC_SIZE_BYTES) {
+      return failure("MESSAGE_ILLEGAL", `topic length ${layout.topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
+    }
+    if (layout.propertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
+      return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${layout.propertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
+    }
+    if (bodyBytes > this.config.maxMessageSize) {
+      return failure("MESSAGE_ILLEGAL", `message body ${bodyBytes} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
+    }
+    if (layout.totalSize > this.maxRecordSizeBytes) {
+      return failure("MESSAGE_ILLEGAL", `record ${layout.totalSize} bytes exceeds ${this.maxRecordSizeBytes}`);
+    }
+    if (msg.queueId < 0) return failure("MESSAGE_ILLEGAL", `queueId ${msg.queueId} is negative`);
+    return undefined;
+  }
+
+  /**
+   * The segment to write `sizeBytes` into. When the current one has fewer than size + 8 bytes left,
+   * it is closed with a blank record and the next is opened (storage doc §3.2). Returns an error
+   * text when a segment cannot be created or the record can never fit one.
+   */
+  private fileWithRoom(sizeBytes: number): MappedFile | string {
+    const fileSize = this.queue.fileSizeBytes;
+    if (sizeBytes + BLANK_RECORD_SIZE_BYTES > fileSize) return `record of ${sizeBytes} bytes cannot fit a ${fileSize}-byte segment`;
+    try {
+      let file = this.queue.getLastMappedFile(0, true)!;
+      const remaining = fileSize - file.wrotePosition;
+      if (sizeBytes + BLANK_RECORD_SIZE_BYTES > remaining) {
+        // Every earlier append left ≥ 8 bytes, so the blank header always fits.
+        writeBlankRecord(file.view, file.wrotePosition, remaining);
+        file.wrotePosition = fileSize;
+        file = this.queue.getLastMappedFile(0, true)!;
+      }
+      return file;
+    } catch (err) {
+      log.error("cannot create a commit log segment", err);
+      return `cannot create a commit log segment: ${(err as Error).message}`;
+    }
+  }
+
+  /** ASYNC_FLUSH or WAIT=false: answer now; SYNC_FLUSH: once an fsync covered the record(s). */
+  private awaitDurability(result: PutMessageResult, waitStoreMsgOk: boolean): Promise<PutMessageResult> {
+    if (!this.groupCommit) return Promise.resolve(result);
+    if (!waitStoreMsgOk) {
+      this.groupCommit.wakeup();
+      return Promise.resolve(result);
+    }
+    return this.groupCommit.waitForFlush(result.wroteOffset + result.wroteBytes).then((status) => {
+      if (status !== "PUT_OK") {
+        result.status = status;
+        result.remark = `fsync did not complete within syncFlushTimeout ${this.config.syncFlushTimeout} ms; the message is stored`;
+      }
+      return result;
+    });
+  }
+
+  // ---- flush (FlushTarget) -------------------------------------------------------------------
+
+  /** Fsyncs dirty segments; once everything up to a record is durable its time goes to the checkpoint. */
+  async flush(leastPages: number): Promise<number> {
+    const coveredOffset = this.queue.getMaxOffset();
+    const coveredTimestamp = this.lastStoreTimestamp;
+    const flushed = await this.queue.flush(leastPages);
+    if (this.checkpoint && flushed >= coveredOffset && coveredTimestamp > 0) {
+      this.checkpoint.physicMsgTimestamp = Math.max(this.checkpoint.physicMsgTimestamp, coveredTimestamp);
+    }
+    return flushed;
+  }
+
+  getFlushedWhere(): number {
+    return this.queue.getFlushedWhere();
+  }
+
+  // ---- read ----------------------------------------------------------------------------------
+
+  /** Start offset of the oldest segment (0 when there is none). */
+  getMinOffset(): number {
+    return Math.max(0, this.queue.getMinOffset());
+  }
+
+  /** End of the last record written: the next append offset. */
+  getMaxOffset(): number {
+    return this.queue.getMaxOffset();
+  }
+
+  /** Offset up to which data is confirmed; without replication confirmation this is the max offset. */
+  getConfirmOffset(): number {
+    return this.getMaxOffset();
+  }
+
+  /** First offset of the segment after the one holding `offset`. */
+  rollNextFile(offset: number): number {
+    const size = this.queue.fileSizeBytes;
+    return offset + size - (offset % size);
+  }
+
+  /**
+   * A view (no copy) of the message record at `offset`, or undefined when no readable message
+   * starts there. `sizeBytes`, when known (consume queue), must match the stored size.
+   */
+  readRecord(offset: number, sizeBytes?: number): Uint8Array | undefined {
+    const file = this.queue.findMappedFileByOffset(offset);
+    if (!file) return undefined;
+    const position = offset - file.fileFromOffset;
+    if (position + 8 > file.wrotePosition) return undefined;
+    const view = file.view;
+    if (view.getUint32(position + RecordPos.MAGICCODE) !== MESSAGE_MAGIC_CODE) return undefined;
+    const storedSize = view.getInt32(position);
+    if (sizeBytes !== undefined && sizeBytes !== storedSize) return undefined;
+    if (storedSize <= 0 || position + storedSize > file.wrotePosition) return undefined;
+    return file.buffer.subarray(position, position + storedSize);
+  }
+
+  /**
+   * A view of the written bytes from `offset` to the end of its segment's data (dispatch reads
+   * records from it). Undefined when nothing is written at `offset`.
+   */
+  readRegion(offset: number): Uint8Array | undefined {
+    const file = this.queue.findMappedFileByOffset(offset);
+    if (!file) return undefined;
+    const position = offset - file.fileFromOffset;
+    if (position >= file.wrotePosition) return undefined;
+    return file.buffer.subarray(position, file.wrotePosition);
+  }
+
+  // ---- HA slave (added for src/store/ha; Java CommitLog.appendData) ---------------------------
+
+  /**
+   * Writes bytes replicated from the master at `startOffset`, which must be this log's end; an
+   * empty log accepts a segment start (the master feeds a new slave from its last segment). The
+   * master never sends across a segment end, so the bytes fit the segment; false otherwise.
+   */
+  appendData(startOffset: number, bytes: Uint8Array): boolean {
+    if (this.shutDown) return false;
+    if (this.queue.files.length > 0 && startOffset !== this.queue.getMaxOffset()) return false;
+    let file: MappedFile | undefined;
+    try {
+      file = this.queue.getLastMappedFile(startOffset, true);
+    } catch (err) {
+      log.error("cannot create a commit log segment for replicated data", err);
+      return false;
+    }
+    if (!file || file.fileFromOffset + file.wrotePosition !== startOffset) return false;
+    return file.appendBytes(bytes);
+  }
+
+  // ---- recovery ------------------------------------------------------------------------------
+
+  /**
+   * After a clean shutdown: rescan the newest segments, cut at the first invalid record. Returns
+   * the recovered max offset (consume queue entries at or past it must be dropped).
+   */
+  recoverNormally(): number {
+    const files = this.queue.files;
+    return this.scanAndTruncate(Math.max(0, files.length - NORMAL_RECOVERY_SEGMENTS), undefined);
+  }
+
+  /**
+   * After a crash: start at the newest segment whose first record was stored at or before
+   * `minTimestampMs` (checkpoint.minTimestamp()) — so the work is bounded by the checkpoint, not the
+   * store size — and scan with CRC checks, reporting every valid record to `onRecord`, then cut at
+   * the first invalid one. Returns the recovered max offset.
+   */
+  recoverAbnormally(minTimestampMs: number, onRecord?: RecoveredRecordListener): number {
+    const files = this.queue.files;
+    let startIndex = 0;
+    for (let i = files.length - 1; i >= 0; i--) {
+      const file = files[i]!;
+      if (file.view.getUint32(RecordPos.MAGICCODE) !== MESSAGE_MAGIC_CODE) continue;
+      const sysFlag = file.view.getInt32(RecordPos.SYSFLAG);
+      const storeTimestamp = getInt64(file.view, storeTimestampPos(sysFlag));
+      if (storeTimestamp !== 0 && storeTimestamp <= minTimestampMs) {
+        startIndex = i;
+        break;
+      }
+    }
+    return this.scanAndTruncate(startIndex, onRecord);
+  }
+
+  private scanAndTruncate(startIndex: number, onRecord: RecoveredRecordListener | undefined): number {
+    const files = this.queue.files;
+    const fileSize = this.queue.fileSizeBytes;
+    const checkCrc = this.config.checkCRCOnRecover !== false;
+    if (files.length === 0) {
+      this.queue.setFlushedWhere(0);
+      return 0;
+    }
+    const scanFromOffset = files[startIndex]!.fileFromOffset;
+    let stopOffset = scanFromOffset;
+    scan: for (let i = startIndex; i < files.length; i++) {
+      const file = files[i]!;
+      const bytes = file.buffer;
+      const view = file.view;
+      let position = 0;
+      while (position < fileSize) {
+        const size = checkRecord(bytes, view, position, fileSize, checkCrc);
+        if (size === RECORD_BLANK) {
+          position = fileSize;
+          break;
+        }
+        if (size < 0) {
+          stopOffset = file.fileFromOffset + position;
+          break scan;
+        }
+        const sysFlag = view.getInt32(position + RecordPos.SYSFLAG);
+        this.lastStoreTimestamp = getInt64(view, position + storeTimestampPos(sysFlag));
+        onRecord?.(bytes.subarray(position, position + size), file.fileFromOffset + position);
+        position += size;
+      }
+      stopOffset = file.fileFromOffset + position;
+    }
+    this.queue.truncateDirtyFiles(stopOffset);
+    this.zeroTail(stopOffset);
+    log.debug(`recovered commit log to offset ${stopOffset}, scanned from segment ${scanFromOffset}`);
+    return stopOffset;
+  }
+
+  /**
+   * Zeroes leftovers after the recovered end in its segment (a torn record, or records of a run
+   * that never became durable) so a later scan cannot mistake them for data. Stops after a zeroed
+   * window as long as the largest record, so the cost is bounded by the garbage, not the segment.
+   */
+  private zeroTail(stopOffset: number): void {
+    const file = this.queue.findMappedFileByOffset(stopOffset);
+    if (!file) return;
+    const bytes = file.buffer;
+    const end = file.fileSizeBytes;
+    let position = stopOffset - file.fileFromOffset;
+    let cleanBytes = 0;
+    while (position < end && cleanBytes < this.maxRecordSizeBytes) {
+      const chunkEnd = Math.min(end, position - (position % TAIL_ZERO_CHUNK_BYTES) + TAIL_ZERO_CHUNK_BYTES);
+      if (isAllZero(bytes, position, chunkEnd)) {
+        cleanBytes += chunkEnd - position;
+      } else {
+        bytes.fill(0, position, chunkEnd);
+        cleanBytes = 0;
+      }
+      position = chunkEnd;
+    }
+  }
+}

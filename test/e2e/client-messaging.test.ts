@@ -1,0 +1,188 @@
+// The client library against the compiled `./tsmq standalone`: produce then consume with tags,
+// keys, properties and bodies intact (plain, compressed, batched), broadcasting, retry then DLQ,
+// and the lite pull consumer's seek/commit.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { AdminClient } from "../../src/client/admin.ts";
+import type { ConsumedMessage } from "../../src/client/consumed-message.ts";
+import { Producer } from "../../src/client/producer.ts";
+import { PullConsumer } from "../../src/client/pull-consumer.ts";
+import { PushConsumer } from "../../src/client/push-consumer.ts";
+import { stopAllTsmq } from "./helpers.ts";
+import { type Standalone, collectingLogger, startStandalone, text, waitUntil } from "../client/standalone-fixture.ts";
+
+let sa: Standalone;
+let producer: Producer;
+let admin: AdminClient;
+const logger = collectingLogger();
+const cleanups: Array<() => Promise<unknown> | void> = [];
+
+function common(instanceName: string) {
+  return { namesrvAddr: sa.namesrvAddr, instanceName, logger, rebalanceIntervalMs: 1_000, persistConsumerOffsetIntervalMs: 500 };
+}
+
+async function createTopic(topic: string, queues = 4): Promise<void> {
+  await admin.createTopic(sa.brokerAddr, { topic, readQueueNums: queues, writeQueueNums: queues });
+  await waitUntil(`route of ${topic}`, async () => (await admin.inst.fetchTopicRoute(topic)) !== undefined);
+}
+
+function pushConsumer(group: string, instanceName: string, extra: Partial<ConstructorParameters<typeof PushConsumer>[0]> = {}): PushConsumer {
+  const c = new PushConsumer({ ...common(instanceName), groupName: group, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", ...extra });
+  cleanups.push(() => c.shutdown());
+  return c;
+}
+
+beforeAll(async () => {
+  sa = await startStandalone();
+  admin = new AdminClient({ namesrvAddr: sa.namesrvAddr, logger });
+  producer = new Producer({ ...common("e2e-producer"), groupName: "e2e_producer" }).start();
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await producer?.shutdown();
+  admin?.close();
+  await sa?.stop();
+  await stopAllTsmq();
+});
+
+describe("produce and consume", () => {
+  test("tags, keys, properties and bodies arrive intact; the tag filter applies", async () => {
+    const topic = "E2E_Intact";
+    await createTopic(topic);
+    const big = "x".repeat(10_000); // over 4 KiB: sent zlib-compressed
+    const sent = [
+      await producer.send({ topic, body: "hello ☃", tags: "TagA", keys: ["k1", "k2"], properties: { color: "red", n: "1" } }),
+      await producer.send({ topic, body: big, tags: "TagB", keys: "big" }),
+      await producer.send({ topic, body: "skipped", tags: "TagC" }),
+    ];
+    const batch = await producer.sendBatch([1, 2, 3].map((i) => ({ topic, body: `batch-${i}`, tags: "TagA", keys: `b${i}`, properties: { i: String(i) } })));
+    for (const r of sent) expect(r.sendStatus).toBe("SEND_OK");
+    expect(batch.msgId.split(",")).toHaveLength(3);
+    expect(batch.offsetMsgId.split(",")).toHaveLength(3);
+
+    const got: ConsumedMessage[] = [];
+    const consumer = pushConsumer("e2e_intact", "e2e-intact").subscribe(topic, "TagA || TagB");
+    consumer.registerMessageListener((msgs) => {
+      got.push(...msgs);
+      return "CONSUME_SUCCESS";
+    });
+    await consumer.start();
+    await waitUntil("5 TagA/TagB messages", () => got.length >= 5);
+    await Bun.sleep(200); // a TagC delivery would show up here
+    expect(got).toHaveLength(5);
+    const byBody = new Map(got.map((m) => [text(m.body), m]));
+    const first = byBody.get("hello ☃")!;
+    expect(first.tags).toBe("TagA");
+    expect(first.keys).toBe("k1 k2");
+    expect(first.properties.color).toBe("red");
+    expect(first.properties.n).toBe("1");
+    expect(first.msgId).toBe(sent[0]!.msgId);
+    expect(first.offsetMsgId).toBe(sent[0]!.offsetMsgId);
+    expect(first.topic).toBe(topic);
+    const second = byBody.get(big)!;
+    expect(second.tags).toBe("TagB");
+    expect(second.sysFlag & 1).toBe(1); // stored compressed, inflated by the consumer
+    for (const i of [1, 2, 3]) {
+      const m = byBody.get(`batch-${i}`)!;
+      expect(m.keys).toBe(`b${i}`);
+      expect(m.properties.i).toBe(String(i));
+      expect(m.msgId).toBe(batch.msgId.split(",")[i - 1]!);
+    }
+  });
+
+  test("oneway, async and ordered sends; validation errors name the problem", async () => {
+    const topic = "E2E_Modes";
+    await createTopic(topic, 2);
+    await producer.sendOneway({ topic, body: "oneway" });
+    const r = await producer.sendAsync({ topic, body: "async" });
+    expect(r.sendStatus).toBe("SEND_OK");
+    const q = await producer.sendOrderly({ topic, body: "ordered" }, (queues) => queues[1]!, null);
+    expect(q.messageQueue.queueId).toBe(1);
+    await expect(producer.send({ topic: "bad topic!", body: "x" })).rejects.toThrow(/illegal characters/);
+    await expect(producer.send({ topic, body: "" })).rejects.toThrow(/body length is zero/);
+    await expect(producer.send({ topic, body: new Uint8Array(4 * 1024 * 1024 + 1) })).rejects.toThrow(/body size over max/);
+    await expect(producer.send({ topic: "SCHEDULE_TOPIC_XXXX", body: "x" })).rejects.toThrow(/forbidden/);
+    await waitUntil("3 messages stored", async () => (await admin.topicStats(topic)).reduce((s, x) => s + x.maxOffset, 0) === 3);
+  });
+
+  test("broadcasting delivers every message to each of two consumers", async () => {
+    const topic = "E2E_Broadcast";
+    await createTopic(topic);
+    const got = [new Set<string>(), new Set<string>()];
+    for (const i of [0, 1]) {
+      const c = pushConsumer("e2e_broadcast", `e2e-bc-${i}`, { messageModel: "BROADCASTING", offsetStoreDir: path.join(sa.dir, "offsets") }).subscribe(topic);
+      c.registerMessageListener((msgs) => {
+        for (const m of msgs) got[i]!.add(text(m.body));
+        return "CONSUME_SUCCESS";
+      });
+      await c.start();
+    }
+    for (let i = 0; i < 20; i++) await producer.send({ topic, body: `bc-${i}` });
+    await waitUntil("both consumers got all 20", () => got[0]!.size === 20 && got[1]!.size === 20);
+    // Broadcasting offsets live in local files, one per client.
+    await waitUntil("local offset files", () => fs.existsSync(path.join(sa.dir, "offsets")) && fs.readdirSync(path.join(sa.dir, "offsets")).length === 2);
+  });
+
+  test("a failing listener gets redeliveries, then the message lands in the DLQ", async () => {
+    const topic = "E2E_Retry";
+    const group = "e2e_retry";
+    await createTopic(topic, 1);
+    const attempts: number[] = [];
+    const c = pushConsumer(group, "e2e-retry", { maxReconsumeTimes: 2 }).subscribe(topic);
+    c.registerMessageListener((msgs, ctx) => {
+      for (const m of msgs) {
+        expect(m.topic).toBe(topic); // the retry topic is hidden from the listener
+        attempts.push(m.reconsumeTimes);
+      }
+      ctx.delayLevelWhenNextConsume = 1; // retry after 1 s
+      return "RECONSUME_LATER";
+    });
+    await c.start();
+    const sent = await producer.send({ topic, body: "doomed", keys: "doomed-key" });
+    await waitUntil("3 attempts", () => attempts.length >= 3, 30_000);
+    expect(attempts.slice(0, 3)).toEqual([0, 1, 2]);
+    const dlq = `%DLQ%${group}`;
+    await waitUntil("the DLQ message", async () => {
+      try {
+        return (await admin.topicStats(dlq)).some((s) => s.maxOffset > 0);
+      } catch {
+        return false;
+      }
+    }, 30_000);
+    const dead = await admin.queryMessageByOffset({ topic: dlq, brokerName: "broker-a", queueId: 0 }, 0);
+    expect(dead && text(dead.body)).toBe("doomed");
+    expect(dead!.msgId).toBe(sent.msgId);
+    expect(dead!.keys).toBe("doomed-key");
+  });
+
+  test("pull consumer: poll, seek, commitSync, committed", async () => {
+    const topic = "E2E_Pull";
+    const group = "e2e_pull";
+    await createTopic(topic, 1);
+    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `p-${i}` });
+    const c = new PullConsumer({ ...common("e2e-pull"), groupName: group, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", autoCommit: false });
+    cleanups.push(() => c.shutdown());
+    await c.start();
+    const [mq] = await c.fetchMessageQueues(topic);
+    await c.assign([mq!]);
+    const seen: string[] = [];
+    await waitUntil("5 polled", async () => {
+      for (const m of await c.poll(500)) seen.push(text(m.body));
+      return seen.length >= 5;
+    });
+    expect(seen).toEqual(["p-0", "p-1", "p-2", "p-3", "p-4"]);
+    await c.commitSync();
+    expect(await c.committed(mq!)).toBe(5);
+    c.seek(mq!, 3);
+    const again = await c.poll(5_000);
+    expect(again.map((m) => text(m.body))).toEqual(["p-3", "p-4"]);
+    await c.seekToBegin(mq!);
+    expect(text((await c.poll(5_000))[0]!.body)).toBe("p-0");
+    await c.commitSync();
+    expect(await c.committed(mq!)).toBe(5);
+    expect(await c.poll(200)).toEqual([]);
+  });
+});

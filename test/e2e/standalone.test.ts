@@ -1,0 +1,86 @@
+// The compiled `./tsmq standalone` as a subprocess: NameServer + broker in one process, an ali-ons
+// producer/consumer round trip through it, and a clean SIGTERM exit (exit 0, abort file removed).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
+import { RemotingCommand } from "../../src/remoting/command.ts";
+import { RemotingClient } from "../../src/remoting/client.ts";
+import { ensureBinary, freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
+
+const READY = /tsmq standalone ready/;
+const INVOKE_TIMEOUT_MS = 5_000;
+const ROUND_TRIP_MESSAGES = 20;
+const CONSUME_TIMEOUT_MS = 20_000;
+
+// ali-ons is CommonJS without types; the parts used here.
+const { Producer, Consumer, Message } = require("ali-ons") as {
+  Producer: new (opts: Record<string, unknown>) => { ready(): Promise<void>; send(m: unknown): Promise<{ sendStatus: string }>; close(): Promise<void> };
+  Consumer: new (opts: Record<string, unknown>) => {
+    subscribe(topic: string, expr: string, fn: (m: { body: Buffer }) => Promise<void>): void;
+    on(event: string, fn: (err: Error) => void): void;
+    ready(): Promise<void>;
+    close(): Promise<void>;
+  };
+  Message: new (topic: string, tags: string, body: string) => object;
+};
+const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe("tsmq standalone (compiled binary)", () => {
+  let storeDir: string;
+  let namesrvPort: number;
+  let brokerPort: number;
+  let proc: TsmqProcess;
+  const client = new RemotingClient();
+
+  beforeAll(async () => {
+    await ensureBinary();
+    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-e2e-standalone-"));
+    namesrvPort = await freePort();
+    brokerPort = await freePort();
+    proc = await spawnTsmq(["standalone", "--store", storeDir, "-p", String(namesrvPort), "--broker-port", String(brokerPort)], { ready: READY });
+  }, 300_000);
+
+  afterAll(async () => {
+    client.close();
+    await stopAllTsmq();
+    fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  test("prints where it listens", () => {
+    expect(proc.output()).toContain(`namesrv 127.0.0.1:${namesrvPort}`);
+    expect(proc.output()).toContain(`127.0.0.1:${brokerPort}`);
+  });
+
+  test("ali-ons round trip, then a clean SIGTERM exit", async () => {
+    const create = RemotingCommand.request(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+      topic: "E2eTopic", defaultTopic: "TBW102", readQueueNums: "4", writeQueueNums: "4", perm: "6", topicFilterType: "SINGLE_TAG", topicSysFlag: "0", order: "false",
+    });
+    expect((await client.invoke(`127.0.0.1:${brokerPort}`, create, INVOKE_TIMEOUT_MS)).code).toBe(ResponseCode.SUCCESS);
+
+    const options = { httpclient: {}, nameSrv: `127.0.0.1:${namesrvPort}`, logger: quietLogger, rebalanceInterval: 1_000 };
+    const producer = new Producer({ ...options, producerGroup: "PID_E2E" });
+    await producer.ready();
+    for (let i = 0; i < ROUND_TRIP_MESSAGES; i++) expect((await producer.send(new Message("E2eTopic", "TagE", `e2e-${i}`))).sendStatus).toBe("SEND_OK");
+    await producer.close();
+
+    const bodies = new Set<string>();
+    const consumer = new Consumer({ ...options, consumerGroup: "CID_E2E", consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
+    consumer.on("error", () => {});
+    consumer.subscribe("E2eTopic", "TagE", async (m) => {
+      bodies.add(m.body.toString());
+    });
+    await consumer.ready();
+    const deadline = Date.now() + CONSUME_TIMEOUT_MS;
+    while (bodies.size < ROUND_TRIP_MESSAGES && Date.now() < deadline) await Bun.sleep(50);
+    await consumer.close();
+    expect(bodies.size).toBe(ROUND_TRIP_MESSAGES);
+
+    expect(fs.existsSync(path.join(storeDir, "abort"))).toBe(true);
+    expect(await proc.stop()).toBe(0);
+    expect(fs.existsSync(path.join(storeDir, "abort"))).toBe(false);
+    expect(fs.existsSync(path.join(storeDir, "config", "topics.json"))).toBe(true);
+  }, 60_000);
+});

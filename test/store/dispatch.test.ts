@@ -1,0 +1,123 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { SysFlag, tagsHashCode } from "../../src/common/message.ts";
+import { encodeRecord } from "../../src/common/message-codec.ts";
+import { parseDelayLevelsMs, parseDispatchRequest } from "../../src/store/dispatch.ts";
+import { MessageStore } from "../../src/store/message-store.ts";
+import { bodyOf, message, smallStoreConfig, tempStoreDir, waitUntil } from "./store-fixtures.ts";
+
+let root: string;
+const stores: MessageStore[] = [];
+beforeEach(() => {
+  root = tempStoreDir();
+});
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.shutdown();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function openStore(): Promise<MessageStore> {
+  const s = new MessageStore(smallStoreConfig(root));
+  stores.push(s);
+  expect(await s.load()).toBe(true);
+  await s.start();
+  return s;
+}
+
+describe("parseDispatchRequest", () => {
+  test("reads topic, queue, offsets, tags code, keys and unique key from a record", () => {
+    const msg = message("TopicTest", 1, "Hello", { TAGS: "TagA", KEYS: "k1 k2", UNIQ_KEY: "ABC" });
+    const rec = encodeRecord(msg, 5, 1234, 1_700_000_000_005);
+    const req = parseDispatchRequest(rec, new DataView(rec.buffer), 0, 0, []);
+    expect(req).toEqual({
+      topic: "TopicTest",
+      queueId: 1,
+      commitLogOffset: 1234,
+      sizeBytes: rec.byteLength,
+      tagsCode: tagsHashCode("TagA"),
+      storeTimestamp: 1_700_000_000_005,
+      queueOffset: 5,
+      keys: "k1 k2",
+      uniqKey: "ABC",
+      sysFlag: 0,
+    });
+  });
+
+  test("schedule topic tags code is store time + level delay, clamped to the last level", () => {
+    const levels = parseDelayLevelsMs("1s 5s 2m 1h 1d");
+    expect(levels).toEqual([1000, 5000, 120_000, 3_600_000, 86_400_000]);
+    const rec = encodeRecord(message("SCHEDULE_TOPIC_XXXX", 1, "x", { DELAY: "2", TAGS: "T" }), 0, 0, 10_000);
+    expect(parseDispatchRequest(rec, new DataView(rec.buffer), 0, 0, levels).tagsCode).toBe(15_000);
+    const clamped = encodeRecord(message("SCHEDULE_TOPIC_XXXX", 4, "x", { DELAY: "99" }), 0, 0, 10_000);
+    expect(parseDispatchRequest(clamped, new DataView(clamped.buffer), 0, 0, levels).tagsCode).toBe(10_000 + 86_400_000);
+    expect(() => parseDelayLevelsMs("1s 5x")).toThrow("bad level");
+  });
+});
+
+describe("ReputService via the store", () => {
+  test("consume queues are rebuilt from the commit log after the consumequeue dir is deleted", async () => {
+    const s = await openStore();
+    for (let i = 0; i < 40; i++) {
+      expect((await s.putMessage(message("R", i % 3, `m${i}`, { TAGS: i % 2 ? "odd" : "even" }))).status).toBe("PUT_OK");
+    }
+    // a prepared half message must stay out of the rebuilt queues too
+    await s.putMessage({ ...message("R", 0, "half"), sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE });
+    const snapshot = (st: MessageStore) =>
+      [0, 1, 2].map((q) => {
+        const out: string[] = [];
+        for (let off = 0; off < st.getMaxOffsetInQueue("R", q); ) {
+          const r = st.getMessage("g", "R", q, off, 32);
+          out.push(...r.messages.map(bodyOf));
+          off = r.nextBeginOffset;
+        }
+        return { max: st.getMaxOffsetInQueue("R", q), bodies: out };
+      });
+    const before = snapshot(s);
+    expect(before[0]!.bodies.length).toBe(14);
+    await s.shutdown();
+    stores.length = 0;
+    fs.rmSync(path.join(root, "consumequeue"), { recursive: true });
+
+    const again = await openStore();
+    expect(snapshot(again)).toEqual(before);
+    expect((await again.putMessage(message("R", 0, "next"))).queueOffset).toBe(14);
+  });
+
+  test("a slave store dispatches commit-log bytes replicated from a master", async () => {
+    const master = await openStore();
+    for (let i = 0; i < 40; i++) await master.putMessage(message("H", i % 2, `h${i}`, { KEYS: `k${i}` }));
+    const slaveRoot = tempStoreDir();
+    const slave = new MessageStore(smallStoreConfig(slaveRoot, { brokerRole: "SLAVE" }));
+    try {
+      expect(await slave.load()).toBe(true);
+      await slave.start();
+      // Ship segment by segment, as the HA master does (data never crosses a segment; a full
+      // segment's region runs through its blank tail to the segment end).
+      for (let offset = 0, rounds = 0; offset < master.getMaxPhyOffset() && rounds < 100; rounds++) {
+        const data = master.getCommitLogData(offset)!;
+        expect(slave.appendToCommitLog(offset, data)).toBe(true);
+        offset += data.byteLength;
+      }
+      expect(slave.appendToCommitLog(1, new Uint8Array([1]))).toBe(false); // 1 byte: not the end offset
+      expect(slave.getMaxPhyOffset()).toBe(master.getMaxPhyOffset());
+      const bodies = (s: MessageStore) => s.getMessage("g", "H", 1, 10, 32).messages.map(bodyOf);
+      expect(bodies(slave)).toEqual(bodies(master));
+      expect(slave.queryMessage("H", "k7", 32, 0, Date.now() + 1000).messages.map(bodyOf)).toEqual(["h7"]);
+      expect((await slave.putMessage(message("H", 0, "x"))).status).toBe("SERVICE_NOT_AVAILABLE");
+    } finally {
+      await slave.shutdown();
+      fs.rmSync(slaveRoot, { recursive: true, force: true });
+    }
+  });
+
+  test("records appended outside putMessage (HA-style) are caught up in the background", async () => {
+    const s = await openStore();
+    let queueOffset = 0;
+    const r = await s.commitLog.putMessage(message("H", 0, "replicated"), () => queueOffset++);
+    expect(r.status).toBe("PUT_OK");
+    await waitUntil(() => s.getMaxOffsetInQueue("H", 0) === 1);
+    expect(s.getMessage("g", "H", 0, 0, 32).messages.map(bodyOf)).toEqual(["replicated"]);
+    expect(s.dispatchBehindBytes()).toBe(0);
+  });
+});
