@@ -165,7 +165,7 @@ export class BrokerController {
         clusterName: c.brokerClusterName,
         haServerAddr: `${c.brokerIP2}:${c.haListenPort}`,
         brokerId: c.brokerId,
-        brokerPermission: c.brokerPermission,
+        brokerPermission: () => this.config.brokerPermission,
         compressed: c.compressedRegister,
         timeoutMs: c.registerBrokerTimeoutMills,
       },

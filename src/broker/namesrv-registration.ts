@@ -24,7 +24,8 @@ export interface RegistrationIdentity {
   clusterName: string;
   haServerAddr: string;
   brokerId: number;
-  brokerPermission: number;
+  /** Read at each registration: UPDATE_BROKER_CONFIG may change it. */
+  brokerPermission: () => number;
   compressed: boolean;
   timeoutMs: number;
 }
@@ -50,7 +51,7 @@ export class NamesrvRegistration {
   ) {}
 
   private body(): Uint8Array {
-    const permission = this.identity.brokerPermission;
+    const permission = this.identity.brokerPermission();
     const topicConfigs = [...this.topics.table.values()].map((tc) => ({
       ...tc,
       // A broker that is not read-write registers every topic with its own permission (protocol doc 4.4).

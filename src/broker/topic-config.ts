@@ -94,11 +94,16 @@ export class TopicConfigManager {
     return this.table.get(topic);
   }
 
-  /** Creates or replaces a topic (admin UPDATE_AND_CREATE_TOPIC). */
-  update(tc: TopicConfig): void {
+  /**
+   * Creates or replaces a topic. `notify` = false when the caller registers with the namesrvs
+   * itself (admin UPDATE_AND_CREATE_TOPIC registers synchronously).
+   */
+  update(tc: TopicConfig, notify = true): void {
     this.assertRoom(tc.topicName);
     this.table.set(tc.topicName, tc);
-    this.changed(tc);
+    nextDataVersion(this.dataVersion);
+    this.persist();
+    if (notify) this.onChange(tc);
   }
 
   delete(topic: string): boolean {
@@ -144,11 +149,5 @@ export class TopicConfigManager {
     if (!this.table.has(topic) && this.table.size >= MAX_TOPICS_PER_BROKER) {
       throw new Error(`topic table is full (${MAX_TOPICS_PER_BROKER} topics), cannot create ${topic}`);
     }
-  }
-
-  private changed(tc: TopicConfig): void {
-    nextDataVersion(this.dataVersion);
-    this.persist();
-    this.onChange(tc);
   }
 }

@@ -206,7 +206,13 @@ export class ClientInstance {
     if (old && old.signature === signature) return old.route;
     if (!old && this.routes.size >= MAX_TOPICS_PER_INSTANCE) throw new MQClientError(`more than ${MAX_TOPICS_PER_INSTANCE} topics in use by one client`);
     this.routes.set(topic, { route, signature });
-    for (const b of route.brokerDatas) this.brokerAddrs.set(b.brokerName, { ...b.brokerAddrs });
+    let newBroker = false;
+    for (const b of route.brokerDatas) {
+      if (!this.brokerAddrs.has(b.brokerName)) newBroker = true;
+      this.brokerAddrs.set(b.brokerName, { ...b.brokerAddrs });
+    }
+    // Register with a newly seen broker now rather than at the next heartbeat round.
+    if (newBroker && this.started) void this.sendHeartbeatToAllBrokers();
     for (const p of this.producers.values()) p.onRouteChanged(topic, route);
     for (const c of this.consumers.values()) c.onRouteChanged(topic, route);
     return route;

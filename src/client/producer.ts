@@ -165,13 +165,13 @@ export class Producer implements ProducerMember {
   // ---- public send API ----
 
   /** Sync send: retries up to retryTimesWhenSendFailed more times, preferring another broker. */
-  send(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
-    return this.sendDefault(this.prepare(input), "sync", timeoutMs) as Promise<SendResult>;
+  async send(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
+    return (await this.sendDefault(this.prepare(input), "sync", timeoutMs))!;
   }
 
   /** Async send (Java send with a callback): retries only on network errors. */
-  sendAsync(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
-    return this.sendDefault(this.prepare(input), "async", timeoutMs) as Promise<SendResult>;
+  async sendAsync(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
+    return (await this.sendDefault(this.prepare(input), "async", timeoutMs))!;
   }
 
   /** Fire and forget: resolves once the request is queued on the connection. */
@@ -199,8 +199,8 @@ export class Producer implements ProducerMember {
   }
 
   /** SEND_BATCH_MESSAGE: same topic, no delay, no retry topic; each member gets its own UNIQ_KEY. */
-  sendBatch(inputs: MessageInput[], timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
-    return this.sendDefault(this.prepareBatch(inputs), "sync", timeoutMs) as Promise<SendResult>;
+  async sendBatch(inputs: MessageInput[], timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
+    return (await this.sendDefault(this.prepareBatch(inputs), "sync", timeoutMs))!;
   }
 
   // ---- internals ----

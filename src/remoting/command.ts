@@ -269,7 +269,7 @@ function writeUtf8(out: Uint8Array, pos: number, s: string, byteLength: number):
 }
 
 /** Strings up to this many bytes are decoded by hand when ASCII; longer ones go to TextDecoder. */
-const ASCII_FAST_PATH_MAX_BYTES = 0;
+const ASCII_FAST_PATH_MAX_BYTES = 64;
 
 function readUtf8(bytes: Uint8Array, start: number, end: number): string {
   if (end - start <= ASCII_FAST_PATH_MAX_BYTES) {

@@ -300,10 +300,15 @@ export class TcpConnection implements Connection {
 
   private answer(request: RemotingCommand, response: RemotingCommand | null | undefined): void {
     if (response === null || response === undefined || request.isOneway) return;
-    response.opaque = request.opaque;
-    response.flag |= FLAG_RESPONSE;
-    response.serializeType = request.serializeType;
-    this.send(response);
+    try {
+      response.opaque = request.opaque;
+      response.flag |= FLAG_RESPONSE;
+      response.serializeType = request.serializeType;
+      this.send(response);
+    } catch (err) {
+      // A response that cannot be encoded (e.g. an over-long header) still gets the caller an answer.
+      this.answerError(request, err);
+    }
   }
 
   private answerError(request: RemotingCommand, err: unknown): void {

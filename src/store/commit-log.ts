@@ -348,7 +348,15 @@ export class CommitLog implements FlushTarget {
    */
   appendData(startOffset: number, bytes: Uint8Array): boolean {
     if (this.shutDown) return false;
-    if (this.queue.files.length > 0 && startOffset !== this.queue.getMaxOffset()) return false;
+    const files = this.queue.files;
+    // No bytes yet (at most one empty segment, e.g. a slave that crashed inside its first record).
+    const holdsNothing = files.length === 0 || (files.length === 1 && files[0]!.wrotePosition === 0);
+    if (holdsNothing) {
+      if (startOffset % this.queue.fileSizeBytes !== 0) return false;
+      if (files.length === 1 && files[0]!.fileFromOffset !== startOffset) this.queue.destroy();
+    } else if (startOffset !== this.queue.getMaxOffset()) {
+      return false;
+    }
     let file: MappedFile | undefined;
     try {
       file = this.queue.getLastMappedFile(startOffset, true);

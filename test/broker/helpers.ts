@@ -129,11 +129,11 @@ export function heartbeatRequest(clientID: string, group: string, topics: Array<
 }
 
 /** Polls `check` until it returns a truthy value or the timeout passes. */
-export async function pollUntil<T>(check: () => T | Promise<T>, timeoutMs = 5_000, intervalMs = 20): Promise<T> {
+export async function pollUntil<T>(check: () => T | Promise<T>, timeoutMs = 5_000, intervalMs = 20): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await Bun.sleep(intervalMs);
   }

@@ -1,5 +1,7 @@
 // The compiled `./tsmq standalone` as a subprocess: NameServer + broker in one process, an ali-ons
 // producer/consumer round trip through it, and a clean SIGTERM exit (exit 0, abort file removed).
+// Also `./tsmq broker -c broker.conf -n addr` against a `./tsmq namesrv`: registration and
+// unregistration on SIGTERM.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
@@ -82,5 +84,33 @@ describe("tsmq standalone (compiled binary)", () => {
     expect(await proc.stop()).toBe(0);
     expect(fs.existsSync(path.join(storeDir, "abort"))).toBe(false);
     expect(fs.existsSync(path.join(storeDir, "config", "topics.json"))).toBe(true);
+  }, 60_000);
+});
+
+describe("tsmq broker -c (compiled binary)", () => {
+  test("registers with the namesrv on start and unregisters on SIGTERM", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-e2e-broker-"));
+    const client = new RemotingClient();
+    try {
+      const nsPort = await freePort();
+      const brokerPort = await freePort();
+      await spawnTsmq(["namesrv", "-p", String(nsPort), "--kvConfigPath", path.join(dir, "kv.json")], { ready: /boot success/ });
+      const conf = path.join(dir, "broker.conf");
+      fs.writeFileSync(
+        conf,
+        ["brokerClusterName=E2eCluster", "brokerName=broker-e2e", `listenPort=${brokerPort}`, "brokerIP1=127.0.0.1", `storePathRootDir=${path.join(dir, "store")}`, "mappedFileSizeCommitLog=4194304", ""].join("\n"),
+      );
+      const broker = await spawnTsmq(["broker", "-c", conf, "-n", `127.0.0.1:${nsPort}`], { ready: /broker broker-e2e ready on 127\.0\.0\.1:\d+/ });
+      const route = async () => client.invoke(`127.0.0.1:${nsPort}`, RemotingCommand.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: "broker-e2e" }), INVOKE_TIMEOUT_MS);
+      const registered = await route();
+      expect(registered.code).toBe(ResponseCode.SUCCESS);
+      expect(new TextDecoder().decode(registered.body)).toContain(`127.0.0.1:${brokerPort}`);
+      expect(await broker.stop()).toBe(0);
+      expect((await route()).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    } finally {
+      client.close();
+      await stopAllTsmq();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

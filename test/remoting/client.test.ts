@@ -75,7 +75,7 @@ describe("RemotingClient <-> RemotingServer over TCP", () => {
     expect(res.remark).toBe(" request type 999 not supported");
   });
 
-  test("processor throw (sync and async) becomes SYSTEM_ERROR with the message as remark", async () => {
+  test("processor throw (sync and async) or unencodable response becomes SYSTEM_ERROR with the message as remark", async () => {
     const log = captureLog();
     const server = await startServer();
     server.registerProcessor(1, () => {
@@ -86,12 +86,18 @@ describe("RemotingClient <-> RemotingServer over TCP", () => {
     });
     const client = newClient();
     const addr = `127.0.0.1:${server.port}`;
+    server.registerProcessor(4, (req) => RemotingCommand.responseTo(req, ResponseCode.SUCCESS, undefined, { ["k".repeat(40_000)]: "v" }));
     const a = await client.invoke(addr, RemotingCommand.request(1), 3000);
     const b = await client.invoke(addr, RemotingCommand.request(2), 3000);
     expect([a.code, a.remark]).toEqual([ResponseCode.SYSTEM_ERROR, "sync boom"]);
     expect([b.code, b.remark]).toEqual([ResponseCode.SYSTEM_ERROR, "async boom"]);
+    // A response that cannot be encoded (binary header key over 32767 bytes) becomes SYSTEM_ERROR too.
+    const tooLong = RemotingCommand.request(4);
+    tooLong.serializeType = SerializeType.ROCKETMQ;
+    const c = await client.invoke(addr, tooLong, 3000);
+    expect([c.code, c.remark]).toEqual([ResponseCode.SYSTEM_ERROR, "extFields key of 40000 bytes does not fit the binary header"]);
     log.restore();
-    expect(log.lines.filter((l) => l.includes("processing request code")).length).toBe(2);
+    expect(log.lines.filter((l) => l.includes("processing request code")).length).toBe(3);
   });
 
   test("oneway reaches the processor and is never answered", async () => {

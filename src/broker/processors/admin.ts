@@ -120,7 +120,7 @@ export class AdminProcessor {
       topicSysFlag: h.optInt("topicSysFlag") ?? 0,
       order: h.bool("order"),
     });
-    this.broker.topics.update(tc);
+    this.broker.topics.update(tc, false);
     await this.broker.registerBrokerAll();
     return this.ok(request);
   }

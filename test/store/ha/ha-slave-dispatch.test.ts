@@ -60,7 +60,7 @@ test("records split across appends are dispatched once complete", async () => {
   expect(slave.appendToCommitLog(cut1, bytes.subarray(cut1, cut2))).toBe(true);
   slave.dispatchPending();
   expect(slave.getMaxOffsetInQueue("SplitTopic", 0)).toBe(1);
-  expect(slave.dispatchBehindBytes()).toBe(bytes.length - firstRecordSize - 10 + 10 - 10);
+  expect(slave.dispatchBehindBytes()).toBe(cut2 - firstRecordSize); // the incomplete second record waits
 
   expect(slave.appendToCommitLog(cut2, bytes.subarray(cut2))).toBe(true);
   expect(slave.getMaxOffsetInQueue("SplitTopic", 0)).toBe(2);
