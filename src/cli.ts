@@ -17,6 +17,7 @@ const main = defineCommand({
     produce: () => import("./cli/produce.ts").then((m) => m.default),
     consume: () => import("./cli/consume.ts").then((m) => m.default),
     admin: () => import("./cli/admin.ts").then((m) => m.default),
+    bench: () => import("./cli/bench.ts").then((m) => m.default),
   },
 });
 

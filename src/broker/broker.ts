@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import { formatProperties, parseProperties } from "../config/properties.ts";
 import { createLogger } from "../log.ts";
 import { RequestCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
@@ -12,6 +13,7 @@ import type { Connection, Processor } from "../remoting/connection.ts";
 import { RemotingServer } from "../remoting/server.ts";
 import { MessageStore } from "../store/message-store.ts";
 import type { ClientChannelInfo } from "./client-channel.ts";
+import { writeConfigFile } from "./config-file.ts";
 import { ConsumerManager } from "./consumer-manager.ts";
 import { ConsumerOffsetManager } from "./consumer-offsets.ts";
 import { PullRequestHoldService } from "./long-polling.ts";
@@ -28,6 +30,9 @@ import { RebalanceLockManager, REBALANCE_LOCK_MAX_LIVE_MS } from "./rebalance-lo
 import { ScheduleMessageService } from "./schedule.ts";
 import { SubscriptionGroupManager } from "./subscription-group.ts";
 import { TopicConfigManager } from "./topic-config.ts";
+import { TransactionCheckService } from "./transaction/check-service.ts";
+import { EndTransactionProcessor } from "./transaction/end-transaction.ts";
+import { HalfMessageBridge } from "./transaction/half-message-bridge.ts";
 
 const log = createLogger("broker");
 
@@ -43,6 +48,8 @@ export interface BrokerOptions {
   lockMaxLiveMs?: number;
   /** Long-polling sweep period. */
   holdCheckIntervalMs?: number;
+  /** The `-c` properties file: UPDATE_BROKER_CONFIG writes accepted changes back to it, like Java. */
+  configFilePath?: string;
 }
 
 export class BrokerController {
@@ -60,6 +67,8 @@ export class BrokerController {
   private storeInstance: MessageStore | undefined;
   private scheduleInstance: ScheduleMessageService | undefined;
   private longPollingInstance: PullRequestHoldService | undefined;
+  private transactionBridgeInstance: HalfMessageBridge | undefined;
+  private transactionCheckInstance: TransactionCheckService | undefined;
   private registration: NamesrvRegistration | undefined;
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private started = false;
@@ -90,6 +99,15 @@ export class BrokerController {
   get schedule(): ScheduleMessageService {
     if (!this.scheduleInstance) throw new Error("broker schedule service is not started");
     return this.scheduleInstance;
+  }
+  /** Half / op topic access for transactional messages (storage doc §12.8). */
+  get transactionBridge(): HalfMessageBridge {
+    if (!this.transactionBridgeInstance) throw new Error("broker transaction bridge is not started");
+    return this.transactionBridgeInstance;
+  }
+  get transactionCheck(): TransactionCheckService {
+    if (!this.transactionCheckInstance) throw new Error("broker transaction check service is not started");
+    return this.transactionCheckInstance;
   }
   get longPolling(): PullRequestHoldService {
     if (!this.longPollingInstance) throw new Error("broker long polling is not started");
@@ -130,6 +148,8 @@ export class BrokerController {
     this.storeInstance = store;
     this.scheduleInstance = new ScheduleMessageService(store, c.messageDelayLevel, c.storePathRootDir, c.flushDelayOffsetInterval);
     this.scheduleInstance.load();
+    this.transactionBridgeInstance = new HalfMessageBridge(this);
+    this.transactionCheckInstance = new TransactionCheckService(this.transactionBridgeInstance, this.producers, () => this.config);
 
     const pull = new PullProcessor(this);
     this.longPollingInstance = new PullRequestHoldService(
@@ -148,6 +168,7 @@ export class BrokerController {
 
     this.longPolling.start();
     if (c.brokerRole !== "SLAVE") this.schedule.start();
+    if (c.brokerRole !== "SLAVE") this.transactionCheck.start();
     this.timers.push(setInterval(() => this.persistOffsets(), c.flushConsumerOffsetInterval));
     this.timers.push(
       setInterval(() => {
@@ -184,6 +205,15 @@ export class BrokerController {
     await this.registration?.registerAll();
   }
 
+  /** Writes accepted UPDATE_BROKER_CONFIG keys into the `-c` file (other lines' comments are not kept). */
+  persistConfigUpdates(updates: Map<string, string>): void {
+    const file = this.opts.configFilePath;
+    if (!file) return;
+    const merged = fs.existsSync(file) ? parseProperties(fs.readFileSync(file, "utf8")) : new Map<string, string>();
+    for (const [k, v] of updates) merged.set(k, v);
+    writeConfigFile(file, formatProperties(merged));
+  }
+
   /** Unregisters, stops listening, flushes offsets / delay offsets and shuts the store down. */
   async shutdown(): Promise<void> {
     if (this.stopping) return;
@@ -195,6 +225,7 @@ export class BrokerController {
     await this.vipServer.stop();
     this.longPollingInstance?.shutdown();
     this.scheduleInstance?.shutdown();
+    await this.transactionCheckInstance?.shutdown();
     this.persistOffsets();
     await this.storeInstance?.shutdown();
     log.info(`broker ${this.config.brokerName} stopped`);
@@ -229,11 +260,13 @@ export class BrokerController {
     const consumer = new ConsumerManageProcessor(this);
     const query = new QueryProcessor(this);
     const admin = new AdminProcessor(this);
+    const endTransaction = new EndTransactionProcessor(this.transactionBridge, () => this.config.brokerRole === "SLAVE");
     const table: Array<[number, Processor]> = [
       [RequestCode.SEND_MESSAGE, (r, c) => send.process(r, c)],
       [RequestCode.SEND_MESSAGE_V2, (r, c) => send.process(r, c)],
       [RequestCode.SEND_BATCH_MESSAGE, (r, c) => send.process(r, c)],
       [RequestCode.CONSUMER_SEND_MSG_BACK, (r) => sendBack.process(r)],
+      [RequestCode.END_TRANSACTION, (r, c) => endTransaction.process(r, c)],
       [RequestCode.PULL_MESSAGE, (r, c) => pull.process(r, c)],
       [RequestCode.HEART_BEAT, (r, c) => client.heartbeat(r, c)],
       [RequestCode.UNREGISTER_CLIENT, (r, c) => client.unregisterClient(r, c)],

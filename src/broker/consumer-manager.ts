@@ -20,6 +20,8 @@ export type ConsumerIdsChangeListener = (group: string, channels: ClientChannelI
 
 /** Bound on subscriptions kept per group; a heartbeat listing more is cut to this many. */
 export const MAX_SUBSCRIPTIONS_PER_GROUP = 10_000;
+/** Bound on live consumer groups; heartbeats naming new groups beyond it are not registered. */
+export const MAX_CONSUMER_GROUPS = 100_000;
 
 export class ConsumerManager {
   readonly groups = new Map<string, ConsumerGroupInfo>();
@@ -52,6 +54,7 @@ export class ConsumerManager {
   ): boolean {
     let info = this.groups.get(group);
     if (!info) {
+      if (this.groups.size >= MAX_CONSUMER_GROUPS) return false;
       info = {
         groupName: group,
         consumeType,

@@ -104,13 +104,4 @@ export class ConsumerOffsetManager {
       }
     }
   }
-
-  removeTopic(topic: string): void {
-    for (const key of [...this.table.keys()]) {
-      if (key.slice(0, key.indexOf(KEY_SEPARATOR)) === topic) {
-        this.table.delete(key);
-        this.dirty = true;
-      }
-    }
-  }
 }

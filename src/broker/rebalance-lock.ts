@@ -6,6 +6,8 @@ export const REBALANCE_LOCK_MAX_LIVE_MS = 60_000;
 
 /** Bound on locked queues per group, so a client listing made-up queues cannot grow memory without end. */
 export const MAX_LOCKS_PER_GROUP = 100_000;
+/** Bound on groups with locks, for the same reason. */
+export const MAX_LOCK_GROUPS = 10_000;
 
 export interface MessageQueueId {
   topic: string;
@@ -34,6 +36,7 @@ export class RebalanceLockManager {
   tryLockBatch(group: string, mqs: MessageQueueId[], clientId: string): MessageQueueId[] {
     let locks = this.groups.get(group);
     if (!locks) {
+      if (this.groups.size >= MAX_LOCK_GROUPS) return [];
       locks = new Map();
       this.groups.set(group, locks);
     }

@@ -26,28 +26,23 @@ export default defineCommand({
       process.exit(1);
     }
     for (const warning of loaded.warnings) log.warn(warning);
-    const broker = new BrokerController(loaded.config);
+    const broker = new BrokerController(loaded.config, { configFilePath: args.config });
     await runUntilSignal(broker, () => console.log(`broker ${loaded.config.brokerName} ready on ${broker.brokerAddr} (store ${loaded.config.storePathRootDir})`));
   },
 });
 
 /** Starts the broker, prints the ready line, and shuts down cleanly on SIGINT/SIGTERM (exit 0). */
 export async function runUntilSignal(broker: BrokerController, ready: () => void, beforeExit: () => Promise<void> = async () => {}): Promise<void> {
-  try {
-    await broker.start();
-  } catch (err) {
-    log.error("broker failed to start", err);
-    await broker.shutdown().catch(() => {});
-    await beforeExit().catch(() => {});
-    process.exit(1);
-  }
-  ready();
+  // Handlers go in before anything starts: a signal right after the ready line must not kill the
+  // process with the default action (no unregister, abort file left behind).
+  let starting: Promise<void> = Promise.resolve();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received, shutting down`);
     try {
+      await starting.catch(() => {});
       await broker.shutdown();
       await beforeExit();
       process.exit(0);
@@ -58,4 +53,14 @@ export async function runUntilSignal(broker: BrokerController, ready: () => void
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  starting = broker.start();
+  try {
+    await starting;
+  } catch (err) {
+    log.error("broker failed to start", err);
+    await broker.shutdown().catch(() => {});
+    await beforeExit().catch(() => {});
+    process.exit(1);
+  }
+  if (!stopping) ready();
 }

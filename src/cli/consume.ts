@@ -84,7 +84,11 @@ export default defineCommand({
     const stop = () => {
       stopping ??= (async () => {
         releaseHeld();
-        await consumer.shutdown();
+        try {
+          await consumer.shutdown();
+        } catch (err) {
+          failWith(COMMAND, err);
+        }
         process.exit(0);
       })();
       return stopping;

@@ -4,12 +4,17 @@ import { defineCommand } from "citty";
 import { fail, failWith, intArg, namesrvArg, namesrvOrExit, propsArg } from "../client/cli-support.ts";
 import type { MessageInput } from "../client/message-builder.ts";
 import { Producer, type SendResult } from "../client/producer.ts";
+import { type LocalTransactionState, TransactionProducer } from "../client/transaction-producer.ts";
 
 const COMMAND = "produce";
 /** Async sends in flight at once: bounds memory and sockets' outbound queues. */
 const MAX_IN_FLIGHT_SENDS = 256;
 /** Messages read from stdin when --count is not given: a bound, not a target. */
 const MAX_STDIN_MESSAGES = 10_000_000;
+/** `--transaction unknown` waits this long for the broker's check-backs (3 default check intervals of 60 s). */
+const TRANSACTION_CHECK_WAIT_MS = 180_000;
+const TRANSACTION_CHECK_POLL_MS = 100;
+const TRANSACTION_STATES: Record<string, LocalTransactionState> = { commit: "COMMIT_MESSAGE", rollback: "ROLLBACK_MESSAGE", unknown: "UNKNOW" };
 
 async function* stdinLines(): AsyncGenerator<string> {
   const decoder = new TextDecoder();
@@ -51,6 +56,7 @@ export default defineCommand({
     async: { type: "boolean", description: "send asynchronously, many in flight" },
     batch: { type: "string", description: "send in batches of N messages" },
     json: { type: "boolean", description: "print JSON lines" },
+    transaction: { type: "string", description: "send transactional messages ending commit | rollback | unknown (unknown: commit when the broker checks back, waiting for it)" },
   },
   async run({ args }) {
     const namesrvAddr = namesrvOrExit(COMMAND, args.namesrvAddr);
@@ -59,8 +65,27 @@ export default defineCommand({
     const properties = propsArg(COMMAND, args.props);
     const count = args.count === undefined ? undefined : intArg(COMMAND, "count", args.count, 1);
     if (batchSize > 1 && args.async) fail(COMMAND, "--batch and --async cannot be combined");
-    const producer = new Producer({ namesrvAddr, groupName: args.group, instanceName: `cli-produce-${process.pid}` });
+    const txState = args.transaction === undefined ? undefined : TRANSACTION_STATES[args.transaction];
+    if (args.transaction !== undefined && !txState) fail(COMMAND, `--transaction must be commit, rollback or unknown, got ${args.transaction}`);
+    if (txState && (batchSize > 1 || args.async)) fail(COMMAND, "--transaction cannot be combined with --batch or --async");
+    /** Transaction ids the broker has checked back (answered with commit). */
+    const checked = new Set<string>();
+    const options = { namesrvAddr, groupName: args.group, instanceName: `cli-produce-${process.pid}` };
+    const producer = txState
+      ? new TransactionProducer({
+          ...options,
+          transactionListener: {
+            executeLocalTransaction: () => txState,
+            checkLocalTransaction: (msg) => {
+              checked.add(msg.transactionId);
+              process.stderr.write(`tsmq produce: transaction ${msg.transactionId} checked back: COMMIT_MESSAGE\n`);
+              return "COMMIT_MESSAGE";
+            },
+          },
+        })
+      : new Producer(options);
     producer.start();
+    const unknownIds: string[] = [];
     const build = (body: string): MessageInput => ({ topic: args.topic, body, tags: args.tag, keys: args.keys, delayLevel, properties });
     let failed = 0;
     const inFlight = new Set<Promise<void>>();
@@ -95,12 +120,23 @@ export default defineCommand({
             })
             .finally(() => inFlight.delete(p));
           inFlight.add(p);
+        } else if (producer instanceof TransactionProducer) {
+          const r = await producer.sendMessageInTransaction(msg);
+          if (r.localTransactionState === "UNKNOW") unknownIds.push(r.transactionId);
+          printResult(r, args.json);
         } else {
           printResult(await producer.send(msg), args.json);
         }
       }
       await flushBatch();
       await Promise.all(inFlight);
+      // Unknown transactions are decided by the check-back: stay until the broker asked for each.
+      const deadline = Date.now() + TRANSACTION_CHECK_WAIT_MS;
+      const waiting = () => unknownIds.some((id) => !checked.has(id)) || (producer instanceof TransactionProducer && producer.pendingCheckCount > 0);
+      while (waiting()) {
+        if (Date.now() > deadline) throw new Error(`no check-back within ${TRANSACTION_CHECK_WAIT_MS} ms for ${unknownIds.filter((id) => !checked.has(id)).length} transaction(s)`);
+        await Bun.sleep(TRANSACTION_CHECK_POLL_MS);
+      }
     } catch (err) {
       await producer.shutdown().catch(() => {});
       failWith(COMMAND, err);

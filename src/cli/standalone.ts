@@ -4,8 +4,8 @@
 import path from "node:path";
 import { defineCommand } from "citty";
 import { BrokerController } from "../broker/broker.ts";
-import { loadBrokerConfig } from "../config/broker-config.ts";
-import { ConfigError } from "../config/java-types.ts";
+import { parseBrokerConfig } from "../config/broker-config.ts";
+import { ConfigError, readPropertiesFile } from "../config/java-types.ts";
 import { loadNamesrvConfig } from "../config/namesrv-config.ts";
 import { BROKER_DEFAULT_PORT, NAMESRV_DEFAULT_PORT } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
@@ -27,26 +27,35 @@ export default defineCommand({
     store: { type: "string", description: `store root directory (default ${DEFAULT_STORE_DIR})` },
     port: { type: "string", alias: "p", description: `NameServer port (default ${NAMESRV_DEFAULT_PORT})` },
     "broker-port": { type: "string", description: `broker port (default ${BROKER_DEFAULT_PORT})` },
-    config: { type: "string", alias: "c", description: "optional broker properties file applied under the standalone defaults" },
+    config: { type: "string", alias: "c", description: "optional broker properties file; its keys replace the standalone defaults, the flags above win" },
   },
   async run({ args }) {
-    const storeDir = path.resolve(args.store ?? DEFAULT_STORE_DIR);
     const namesrvPort = args.port ?? String(NAMESRV_DEFAULT_PORT);
+    let storeDir = "";
     let namesrvConfig;
     let brokerConfig;
     try {
+      const props = args.config === undefined ? new Map<string, string>() : await readPropertiesFile(args.config);
+      storeDir = path.resolve(args.store ?? props.get("storePathRootDir") ?? DEFAULT_STORE_DIR);
       namesrvConfig = (await loadNamesrvConfig(undefined, { listenPort: namesrvPort, kvConfigPath: path.join(storeDir, "namesrv", "kvConfig.json") })).config;
-      const loaded = await loadBrokerConfig(args.config, {
-        listenPort: args["broker-port"] ?? String(BROKER_DEFAULT_PORT),
-        storePathRootDir: storeDir,
-        storePathCommitLog: path.join(storeDir, "commitlog"),
-        namesrvAddr: `127.0.0.1:${namesrvPort}`,
+      // Standalone defaults fill what the file leaves unset; the command-line flags always win.
+      const defaults: Record<string, string | number | boolean> = {
+        listenPort: BROKER_DEFAULT_PORT,
         brokerName: "broker-a",
         brokerIP1: "127.0.0.1",
         autoCreateTopicEnable: true,
         mappedFileSizeCommitLog: STANDALONE_COMMITLOG_FILE_SIZE_BYTES,
         mappedFileSizeConsumeQueue: STANDALONE_CONSUMEQUEUE_FILE_SIZE_BYTES,
+      };
+      const overrides: Record<string, string | number | boolean | undefined> = {};
+      for (const [key, value] of Object.entries(defaults)) if (!props.has(key)) overrides[key] = value;
+      Object.assign(overrides, {
+        listenPort: args["broker-port"] ?? overrides.listenPort,
+        storePathRootDir: storeDir,
+        storePathCommitLog: props.get("storePathCommitLog") ?? path.join(storeDir, "commitlog"),
+        namesrvAddr: `127.0.0.1:${namesrvPort}`,
       });
+      const loaded = parseBrokerConfig(props, overrides);
       for (const warning of loaded.warnings) log.warn(warning);
       brokerConfig = loaded.config;
     } catch (err) {
@@ -63,7 +72,7 @@ export default defineCommand({
     }
     // The broker registers with the namesrv started above; with port 0 that is its bound port.
     brokerConfig.namesrvAddr = `127.0.0.1:${namesrv.port}`;
-    const broker = new BrokerController(brokerConfig);
+    const broker = new BrokerController(brokerConfig, { configFilePath: args.config });
     await runUntilSignal(
       broker,
       () => console.log(`tsmq standalone ready: namesrv 127.0.0.1:${namesrv.port}, broker ${brokerConfig.brokerName} on ${broker.brokerAddr}, store ${storeDir}`),

@@ -1,5 +1,6 @@
 // Options shared by every client (Java ClientConfig), with the Java defaults.
 
+import { MQClientError } from "./errors.ts";
 import { localIPv4 } from "./unique-id.ts";
 
 /** Route refresh period (Java pollNameServerInterval). */
@@ -29,6 +30,8 @@ export interface ClientConfig {
   rebalanceIntervalMs?: number;
   /** Where warnings go; default stderr. */
   logger?: ClientLogger;
+  /** Request header serialization (Java rocketmq.serialize.type); default env ROCKETMQ_SERIALIZE_TYPE, else JSON. */
+  serializeType?: "JSON" | "ROCKETMQ";
 }
 
 export interface ClientLogger {
@@ -52,6 +55,7 @@ export interface ResolvedClientConfig {
   requestTimeoutMs: number;
   rebalanceIntervalMs: number;
   logger: ClientLogger;
+  serializeType: "JSON" | "ROCKETMQ";
 }
 
 export function parseNamesrvAddr(value: string | string[] | undefined): string[] {
@@ -72,7 +76,14 @@ export function resolveClientConfig(cfg: ClientConfig): ResolvedClientConfig {
     requestTimeoutMs: cfg.requestTimeoutMs ?? CLIENT_API_TIMEOUT_MS,
     rebalanceIntervalMs: cfg.rebalanceIntervalMs ?? REBALANCE_INTERVAL_MS,
     logger: cfg.logger ?? stderrLogger,
+    serializeType: resolveSerializeType(cfg.serializeType ?? process.env.ROCKETMQ_SERIALIZE_TYPE),
   };
+}
+
+function resolveSerializeType(value: string | undefined): "JSON" | "ROCKETMQ" {
+  if (value === undefined || value === "" || value === "JSON") return "JSON";
+  if (value === "ROCKETMQ") return "ROCKETMQ";
+  throw new MQClientError(`serializeType must be JSON or ROCKETMQ, got ${value}`);
 }
 
 /** Java buildMQClientId: ip@instanceName[@unitName]. */

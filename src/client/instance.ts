@@ -3,7 +3,7 @@
 // offset-persist timers, and the requests brokers send to clients (protocol doc 2.3, 3.3.5, 6.2, 6.6).
 
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
-import { RemotingCommand } from "../remoting/command.ts";
+import { RemotingCommand, SerializeType } from "../remoting/command.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import type { Connection } from "../remoting/connection.ts";
 import { RemotingError } from "../remoting/errors.ts";
@@ -61,8 +61,6 @@ export class ClientInstance {
   private readonly routes = new Map<string, { route: TopicRouteData; signature: string }>();
   /** brokerName → brokerId → address, from every route seen. */
   private readonly brokerAddrs = new Map<string, Record<string, string>>();
-  /** brokerAddr → version from its last heartbeat response. */
-  readonly brokerVersions = new Map<string, number>();
   private namesrvIndex = 0;
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private started = false;
@@ -76,6 +74,7 @@ export class ClientInstance {
     this.remoting = new RemotingClient({
       connectTimeoutMs: config.requestTimeoutMs,
       onRequest: (req, conn) => this.handleBrokerRequest(req, conn),
+      serializeType: config.serializeType === "ROCKETMQ" ? SerializeType.ROCKETMQ : undefined,
     });
   }
 
@@ -299,8 +298,7 @@ export class ClientInstance {
     await Promise.all(
       addrs.map(async (addr) => {
         try {
-          const response = await this.invokeBroker(addr, RemotingCommand.request(RequestCode.HEART_BEAT, {}, body), this.config.requestTimeoutMs);
-          this.brokerVersions.set(addr, response.version);
+          await this.invokeBroker(addr, RemotingCommand.request(RequestCode.HEART_BEAT, {}, body), this.config.requestTimeoutMs);
         } catch (err) {
           this.log.warn(`heartbeat to ${addr} failed: ${errorText(err)}`);
         }

@@ -22,6 +22,8 @@ export class ProcessQueue {
   lastConsumeTimestamp = Date.now();
   /** Orderly: a consume loop is running for this queue. */
   consuming = false;
+  /** Orderly: the listener is running on this queue's messages right now. */
+  inListener = false;
 
   get msgCount(): number {
     return this.msgs.size + this.consumingMsgs.size;

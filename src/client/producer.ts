@@ -205,7 +205,7 @@ export class Producer implements ProducerMember {
 
   // ---- internals ----
 
-  private client(): ClientInstance {
+  protected client(): ClientInstance {
     if (this.state !== "running" || !this.instance) throw new MQClientError(`the producer is not running (state ${this.state}); call start() first`);
     return this.instance;
   }

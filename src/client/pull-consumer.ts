@@ -131,7 +131,7 @@ export class PullConsumer implements ConsumerMember, RebalanceHost {
     for (const t of this.subscriptions.keys()) await inst.updateTopicRoute(t).catch((err) => inst.log.warn(`route of ${t}: ${errorText(err)}`));
     await inst.sendHeartbeatToAllBrokers();
     if (this.assigned) {
-      for (const mq of this.assignedQueues) if (!this.queues.has(mqKey(mq))) await this.addQueue(mq, await this.computePullFromWhere(mq));
+      for (const mq of this.assignedQueues) if (!this.queues.has(mqKey(mq))) this.addQueue(mq, await this.computePullFromWhere(mq));
     } else {
       await inst.rebalanceNow();
     }
@@ -251,7 +251,7 @@ export class PullConsumer implements ConsumerMember, RebalanceHost {
     return this.inst;
   }
 
-  private async addQueue(mq: MessageQueue, offset: number): Promise<void> {
+  private addQueue(mq: MessageQueue, offset: number): void {
     if (offset < 0) return;
     this.queues.set(mqKey(mq), { mq, pullOffset: offset, buffer: [], inflight: false, generation: 0, errorUntilMs: 0 });
     this.offsetStore!.update(mq, offset, false);
@@ -325,7 +325,7 @@ export class PullConsumer implements ConsumerMember, RebalanceHost {
   }
 
   startPulling(mq: MessageQueue, _pq: ProcessQueue, offset: number): void {
-    void this.addQueue(mq, offset);
+    this.addQueue(mq, offset);
     this.wake();
   }
 

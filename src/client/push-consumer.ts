@@ -3,12 +3,15 @@
 // CONSUMER_SEND_MSG_BACK, offsets committed to the broker or a local file (protocol doc 6.6-6.14).
 
 import { Prop } from "../common/message.ts";
-import { isGroupNameIllegal, isRetryTopic, retryTopic } from "../common/topic.ts";
+import { isGroupNameIllegal, isRetryTopic, retryTopic, topicNameProblem } from "../common/topic.ts";
 import { ResponseCode } from "../remoting/codes.ts";
 import type { RemotingCommand } from "../remoting/command.ts";
 import { type AllocateStrategy, allocateAveragely } from "./allocate.ts";
-import { lockBatch, maxOffset, pullMessage, searchOffset, sendMessageBack, unlockBatch } from "./broker-api.ts";
+import { maxOffset, pullMessage, searchOffset, unlockBatch } from "./broker-api.ts";
 import type { ClientConfig } from "./client-config.ts";
+import { type ConcurrentListener, ConcurrentConsumeService } from "./consume-concurrently.ts";
+import type { ConsumeHost } from "./consume-host.ts";
+import { type OrderlyListener, OrderlyConsumeService } from "./consume-orderly.ts";
 import { type ConsumedMessage, decodeMessages } from "./consumed-message.ts";
 import { MQClientError, errorText } from "./errors.ts";
 import { ClientInstance, type ConsumerData, type ConsumerMember } from "./instance.ts";
@@ -17,28 +20,12 @@ import { LocalFileOffsetStore, type OffsetStore, RemoteOffsetStore, defaultLocal
 import type { ProcessQueue } from "./process-queue.ts";
 import { type MessageModel, type RebalanceHost, Rebalancer } from "./rebalance.ts";
 import type { TopicRouteData } from "./route.ts";
-import { Producer } from "./producer.ts";
+import { RetrySender } from "./retry-sender.ts";
 import { type SubscriptionData, buildSubscription, subscriptionMatches } from "./subscription.ts";
 
 export type ConsumeFromWhere = "CONSUME_FROM_LAST_OFFSET" | "CONSUME_FROM_FIRST_OFFSET" | "CONSUME_FROM_TIMESTAMP";
-export type ConsumeConcurrentlyStatus = "CONSUME_SUCCESS" | "RECONSUME_LATER";
-export type ConsumeOrderlyStatus = "SUCCESS" | "SUSPEND_CURRENT_QUEUE_A_MOMENT";
-
-export interface ConcurrentContext {
-  messageQueue: MessageQueue;
-  /** 0 = broker decides (3 + reconsumeTimes); negative = straight to the DLQ. */
-  delayLevelWhenNextConsume: number;
-  /** On CONSUME_SUCCESS, messages after this index are retried. */
-  ackIndex: number;
-}
-
-export interface OrderlyContext {
-  messageQueue: MessageQueue;
-  suspendCurrentQueueTimeMs: number;
-}
-
-export type ConcurrentListener = (msgs: ConsumedMessage[], ctx: ConcurrentContext) => ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
-export type OrderlyListener = (msgs: ConsumedMessage[], ctx: OrderlyContext) => ConsumeOrderlyStatus | Promise<ConsumeOrderlyStatus>;
+export type { ConcurrentContext, ConcurrentListener, ConsumeConcurrentlyStatus } from "./consume-concurrently.ts";
+export type { ConsumeOrderlyStatus, OrderlyContext, OrderlyListener } from "./consume-orderly.ts";
 
 /** Long-polling hold the broker is asked for (Java brokerSuspendMaxTimeMillis). */
 export const BROKER_SUSPEND_MAX_MS = 15_000;
@@ -50,20 +37,18 @@ const PULL_DELAY_ON_ERROR_MS = 3_000;
 const PULL_DELAY_ON_FLOW_CONTROL_MS = 20;
 /** Pause while the process queue is over its thresholds (Java PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL). */
 const PULL_DELAY_WHEN_FULL_MS = 50;
-/** Pause while an orderly queue is not locked (Java PULL_TIME_DELAY_MILLS_WHEN_SUSPEND... 3 s). */
+/** Pause while an orderly queue is not locked (Java pullTimeDelayMillsWhenException, 3 s). */
 const PULL_DELAY_WHEN_UNLOCKED_MS = 3_000;
-/** Local retry delay when neither send-back nor the retry topic took a failed message. */
-const LOCAL_RETRY_DELAY_MS = 5_000;
 /** Orderly lock renewal (Java rocketmq.client.rebalance.lockInterval). */
 const LOCK_INTERVAL_MS = 20_000;
+/** Longest wait for an orderly listener before unlocking a queue taken away (Java 1 s). */
+const UNLOCK_WAIT_FOR_CONSUME_MS = 1_000;
 /** Longest wait for running listeners at shutdown, so their offsets are committed. */
 const SHUTDOWN_CONSUME_WAIT_MS = 10_000;
 /** CONSUME_FROM_TIMESTAMP default: half an hour before start (Java consumeTimestamp). */
 const DEFAULT_CONSUME_TIMESTAMP_AGO_MS = 30 * 60_000;
 /** Java default retries of a concurrently consumed message before the DLQ. */
 const DEFAULT_MAX_RECONSUME_TIMES = 16;
-/** Java: the internal producer every client instance owns, used for retry-topic fallbacks. */
-export const CLIENT_INNER_PRODUCER_GROUP = "CLIENT_INNER_PRODUCER";
 
 export interface PushConsumerOptions extends ClientConfig {
   groupName: string;
@@ -137,9 +122,9 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
   private state: "created" | "running" | "shutdown" = "created";
   private stopSignal: Promise<void>;
   private fireStop: () => void = () => {};
-  /** Concurrent consumption: tasks waiting for a slot, and running count. */
-  private readonly consumeBacklog: Array<() => Promise<void>> = [];
-  private consumeActive = 0;
+  private retry: RetrySender | undefined;
+  private concurrentService: ConcurrentConsumeService | undefined;
+  private orderlyService: OrderlyConsumeService | undefined;
   private lockTimer: ReturnType<typeof setInterval> | undefined;
   private readonly startedAt = Date.now();
 
@@ -181,6 +166,8 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
 
   /** Subscribes a topic with a tag expression (`*`, `TagA || TagB`). Allowed before and after start. */
   subscribe(topic: string, expression = "*"): this {
+    const problem = topicNameProblem(topic);
+    if (problem) throw new MQClientError(problem);
     if (isRetryTopic(topic)) throw new MQClientError(`subscribe to ${topic}: retry topics are subscribed automatically`);
     this.subscriptions.set(topic, buildSubscription(topic, expression));
     if (this.state === "running") void this.afterSubscriptionChange();
@@ -218,10 +205,28 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
       this.offsetStore = new LocalFileOffsetStore(this.o.offsetStoreDir, inst.clientId, this.group);
     }
     this.offsetStore.load();
+    this.retry = new RetrySender(inst, this.group, this.clientConfig, this.maxReconsumeTimes());
+    const host: ConsumeHost = {
+      group: this.group,
+      messageModel: this.messageModel,
+      inst,
+      offsetStore: this.offsetStore,
+      retry: this.retry,
+      isRunning: () => this.running,
+      pause: (ms) => this.pause(ms),
+    };
+    if (this.orderlyListener) {
+      this.orderlyService = new OrderlyConsumeService(host, this.orderlyListener, this.o.batchSize, this.o.suspendMs, this.maxReconsumeTimes());
+    } else {
+      this.concurrentService = new ConcurrentConsumeService(host, this.concurrentListener!, this.o.consumeConcurrency, this.o.batchSize);
+    }
     inst.registerConsumer(this);
     this.state = "running";
-    if (this.orderly && this.messageModel === "CLUSTERING") {
-      this.lockTimer = setInterval(() => void this.lockAll(), LOCK_INTERVAL_MS);
+    if (this.orderlyService && this.messageModel === "CLUSTERING") {
+      const service = this.orderlyService;
+      this.lockTimer = setInterval(() => {
+        if (this.running) void service.lockAll(this.rebalancer!.processQueues.values());
+      }, LOCK_INTERVAL_MS);
       this.lockTimer.unref?.();
     }
     await this.afterSubscriptionChange();
@@ -245,11 +250,12 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
     this.fireStop();
     if (this.lockTimer) clearInterval(this.lockTimer);
     const deadline = Date.now() + SHUTDOWN_CONSUME_WAIT_MS;
-    while (this.consumeActive > 0 && Date.now() < deadline) await Bun.sleep(10);
-    this.consumeBacklog.length = 0;
+    const active = () => (this.concurrentService?.active ?? 0) + (this.orderlyService?.active ?? 0);
+    while (active() > 0 && Date.now() < deadline) await Bun.sleep(10);
+    this.concurrentService?.clearBacklog();
     await this.offsetStore!.persistAll(this.rebalancer!.ownedQueues(), true);
     await this.rebalancer!.dropAll();
-    await this.innerProducerInstance?.shutdown();
+    await this.retry!.shutdown();
     await this.inst!.unregister(this, "consumer");
   }
 
@@ -375,47 +381,13 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
     }
   }
 
-  async lock(mq: MessageQueue): Promise<boolean> {
-    if (this.messageModel === "BROADCASTING") return true;
-    const addr = this.inst!.findMasterAddr(mq.brokerName);
-    if (!addr) return false;
-    try {
-      const locked = await lockBatch(this.inst!, addr, this.group, [mq]);
-      return locked.some((m) => mqKey(m) === mqKey(mq));
-    } catch (err) {
-      this.inst!.log.warn(`lock ${mqText(mq)} failed: ${errorText(err)}`);
-      return false;
-    }
-  }
-
-  /** LOCK_BATCH_MQ renewal for every owned queue, per broker (protocol doc 6.11). */
-  private async lockAll(): Promise<void> {
-    const rb = this.rebalancer;
-    if (!rb || !this.running) return;
-    const byBroker = new Map<string, Array<{ mq: MessageQueue; pq: ProcessQueue }>>();
-    for (const e of rb.processQueues.values()) {
-      const list = byBroker.get(e.mq.brokerName) ?? [];
-      list.push(e);
-      byBroker.set(e.mq.brokerName, list);
-    }
-    for (const [brokerName, entries] of byBroker) {
-      const addr = this.inst!.findMasterAddr(brokerName);
-      if (!addr) continue;
-      try {
-        const locked = new Set((await lockBatch(this.inst!, addr, this.group, entries.map((e) => e.mq))).map(mqKey));
-        for (const { mq, pq } of entries) {
-          pq.locked = locked.has(mqKey(mq));
-          if (pq.locked) pq.lastLockTimestamp = Date.now();
-        }
-      } catch (err) {
-        this.inst!.log.warn(`lock renewal on ${brokerName} failed: ${errorText(err)}`);
-      }
-    }
+  lock(mq: MessageQueue): Promise<boolean> {
+    return this.orderlyService ? this.orderlyService.lock(mq) : Promise.resolve(true);
   }
 
   startPulling(mq: MessageQueue, pq: ProcessQueue, offset: number): void {
     this.offsetStore!.update(mq, offset, false);
-    void this.pullLoop(mq, pq, offset);
+    void this.pullLoop(mq, pq, offset).catch((err) => this.inst!.log.warn(`pull loop of ${mqText(mq)} stopped: ${errorText(err)}`));
   }
 
   async stopPulling(mq: MessageQueue, pq: ProcessQueue): Promise<boolean> {
@@ -425,6 +397,10 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
     await store.persist(mq, orderlyClustered);
     store.remove(mq);
     if (orderlyClustered) {
+      // Let a running listener finish first, so the next owner does not consume alongside it.
+      const deadline = Date.now() + UNLOCK_WAIT_FOR_CONSUME_MS;
+      while (pq.inListener && Date.now() < deadline) await Bun.sleep(10);
+      if (pq.inListener) return false;
       const addr = this.inst!.findMasterAddr(mq.brokerName);
       if (addr) await unlockBatch(this.inst!, addr, this.group, [mq]).catch((err) => this.inst!.log.warn(`unlock ${mqText(mq)} failed: ${errorText(err)}`));
     }
@@ -508,182 +484,14 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
     }
   }
 
-  private dispatch(mq: MessageQueue, pq: ProcessQueue, msgs: ConsumedMessage[]): void {
-    if (this.orderlyListener) {
-      if (!pq.consuming) void this.consumeOrderly(mq, pq);
-      return;
-    }
-    for (let i = 0; i < msgs.length; i += this.o.batchSize) {
-      const batch = msgs.slice(i, i + this.o.batchSize);
-      this.consumeBacklog.push(() => this.consumeConcurrently(mq, pq, batch));
-    }
-    this.drainConsumeBacklog();
-  }
-
-  private drainConsumeBacklog(): void {
-    while (this.consumeActive < this.o.consumeConcurrency && this.consumeBacklog.length > 0) {
-      const task = this.consumeBacklog.shift()!;
-      this.consumeActive++;
-      void task().finally(() => {
-        this.consumeActive--;
-        this.drainConsumeBacklog();
-      });
-    }
-  }
-
+  /** Retries before the DLQ: -1 means 16 for concurrent consumers and unlimited for orderly ones. */
   private maxReconsumeTimes(): number {
     if (this.o.maxReconsumeTimes >= 0) return this.o.maxReconsumeTimes;
     return this.orderly ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_RECONSUME_TIMES;
   }
 
-  private async consumeConcurrently(mq: MessageQueue, pq: ProcessQueue, msgs: ConsumedMessage[]): Promise<void> {
-    if (pq.dropped || !this.running) return;
-    const ctx: ConcurrentContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
-    const now = String(Date.now());
-    for (const m of msgs) m.properties[Prop.CONSUME_START_TIME] = now;
-    let status: ConsumeConcurrentlyStatus;
-    try {
-      status = await this.concurrentListener!(msgs, ctx);
-    } catch (err) {
-      this.inst!.log.warn(`listener of ${this.group} threw on ${msgs.length} message(s) from ${mqText(mq)}: ${errorText(err)}`);
-      status = "RECONSUME_LATER";
-    }
-    if (status !== "CONSUME_SUCCESS") status = "RECONSUME_LATER";
-    if (pq.dropped) return;
-    // Shutting down: failed messages stay uncommitted for redelivery instead of being sent back.
-    if (status === "RECONSUME_LATER" && !this.running) return;
-    const ackIndex = status === "CONSUME_SUCCESS" ? Math.min(ctx.ackIndex, msgs.length - 1) : -1;
-    const failed = msgs.slice(ackIndex + 1);
-    const keepLocally: ConsumedMessage[] = [];
-    if (this.messageModel === "BROADCASTING") {
-      for (const m of failed) this.inst!.log.warn(`BROADCASTING: dropping message ${m.msgId} that failed to consume`);
-    } else {
-      for (const m of failed) {
-        if (!(await this.sendBack(m, ctx.delayLevelWhenNextConsume))) keepLocally.push(m);
-      }
-    }
-    const done = keepLocally.length === 0 ? msgs : msgs.filter((m) => !keepLocally.includes(m));
-    const offset = pq.remove(done);
-    if (offset >= 0 && !pq.dropped) this.offsetStore!.update(mq, offset, true);
-    if (keepLocally.length > 0) {
-      for (const m of keepLocally) m.reconsumeTimes++;
-      setTimeout(() => {
-        this.consumeBacklog.push(() => this.consumeConcurrently(mq, pq, keepLocally));
-        this.drainConsumeBacklog();
-      }, LOCAL_RETRY_DELAY_MS).unref?.();
-    }
-  }
-
-  /**
-   * CONSUMER_SEND_MSG_BACK; on failure send to %RETRY%<group> through the internal producer
-   * (protocol doc 6.10 step 6). False when neither worked.
-   */
-  private async sendBack(m: ConsumedMessage, delayLevel: number): Promise<boolean> {
-    const inst = this.inst!;
-    const maxTimes = this.maxReconsumeTimes();
-    try {
-      await sendMessageBack(inst, { group: this.group, message: m, delayLevel, maxReconsumeTimes: Math.min(maxTimes, 0x7fffffff) });
-      return true;
-    } catch (err) {
-      inst.log.warn(`send back of ${m.msgId} failed, trying the retry topic: ${errorText(err)}`);
-    }
-    try {
-      await this.sendToRetryTopic(m, maxTimes);
-      return true;
-    } catch (err) {
-      inst.log.warn(`retry-topic send of ${m.msgId} failed, retrying locally: ${errorText(err)}`);
-      return false;
-    }
-  }
-
-  private async sendToRetryTopic(m: ConsumedMessage, maxTimes: number): Promise<void> {
-    const producer = this.innerProducer();
-    const properties: Record<string, string> = { ...m.properties };
-    delete properties[Prop.TRAN_MSG];
-    delete properties[Prop.MIN_OFFSET];
-    delete properties[Prop.MAX_OFFSET];
-    delete properties[Prop.CONSUME_START_TIME];
-    delete properties[Prop.DELAY];
-    delete properties[Prop.WAIT];
-    delete properties[Prop.KEYS];
-    delete properties[Prop.TAGS];
-    properties[Prop.RETRY_TOPIC] ??= m.topic;
-    properties[Prop.ORIGIN_MESSAGE_ID] ??= m.msgId;
-    properties[Prop.RECONSUME_TIME] = String(m.reconsumeTimes + 1);
-    properties[Prop.MAX_RECONSUME_TIMES] = String(Math.min(maxTimes, 0x7fffffff));
-    await producer.send({
-      topic: retryTopic(this.group),
-      body: m.body,
-      flag: m.flag,
-      tags: m.tags,
-      keys: m.keys,
-      delayLevel: 3 + m.reconsumeTimes,
-      properties,
-    });
-  }
-
-  private innerProducerInstance: Producer | undefined;
-  private innerProducer(): Producer {
-    if (!this.innerProducerInstance) {
-      // Its own instance name: a group may be registered once per client instance.
-      this.innerProducerInstance = new Producer({ ...this.clientConfig, instanceName: `${this.inst!.config.instanceName}-inner-${this.group}`, groupName: CLIENT_INNER_PRODUCER_GROUP, retryTimesWhenSendFailed: 0 }).start();
-    }
-    return this.innerProducerInstance;
-  }
-
-  private async consumeOrderly(mq: MessageQueue, pq: ProcessQueue): Promise<void> {
-    if (pq.consuming) return;
-    pq.consuming = true;
-    const clustered = this.messageModel === "CLUSTERING";
-    try {
-      while (this.running && !pq.dropped) {
-        if (clustered && (!pq.locked || pq.lockExpired)) {
-          if (await this.lock(mq)) {
-            pq.locked = true;
-            pq.lastLockTimestamp = Date.now();
-          } else {
-            pq.locked = false;
-            await this.pause(PULL_DELAY_WHEN_UNLOCKED_MS);
-            continue;
-          }
-        }
-        const msgs = pq.take(this.o.batchSize);
-        if (msgs.length === 0) break;
-        let status: ConsumeOrderlyStatus;
-        try {
-          status = await this.orderlyListener!(msgs, { messageQueue: mq, suspendCurrentQueueTimeMs: this.o.suspendMs });
-        } catch (err) {
-          this.inst!.log.warn(`orderly listener of ${this.group} threw on ${mqText(mq)}: ${errorText(err)}`);
-          status = "SUSPEND_CURRENT_QUEUE_A_MOMENT";
-        }
-        if (pq.dropped) break;
-        if (status !== "SUCCESS" && !(await this.giveUpExhausted(msgs))) {
-          for (const m of msgs) m.reconsumeTimes++;
-          pq.rollback();
-          await this.pause(this.o.suspendMs);
-          continue;
-        }
-        const offset = pq.commit();
-        if (offset >= 0) this.offsetStore!.update(mq, offset, false);
-      }
-    } finally {
-      pq.consuming = false;
-    }
-    // Messages that arrived while the loop was finishing.
-    if (this.running && !pq.dropped && pq.msgCount > 0) void this.consumeOrderly(mq, pq);
-  }
-
-  /** Orderly: messages over maxReconsumeTimes go to the DLQ via the retry topic. True when all of `msgs` are handled. */
-  private async giveUpExhausted(msgs: ConsumedMessage[]): Promise<boolean> {
-    const max = this.maxReconsumeTimes();
-    if (!msgs.every((m) => m.reconsumeTimes >= max)) return false;
-    if (this.messageModel === "BROADCASTING") return true;
-    try {
-      for (const m of msgs) await this.sendToRetryTopic(m, max);
-      return true;
-    } catch (err) {
-      this.inst!.log.warn(`orderly: moving exhausted messages to the DLQ failed: ${errorText(err)}`);
-      return false;
-    }
+  private dispatch(mq: MessageQueue, pq: ProcessQueue, msgs: ConsumedMessage[]): void {
+    if (this.orderlyService) this.orderlyService.dispatch(mq, pq);
+    else this.concurrentService!.dispatch(mq, pq, msgs);
   }
 }

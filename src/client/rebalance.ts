@@ -110,7 +110,9 @@ export class Rebalancer {
     }
     for (const mq of owned) {
       const key = mqKey(mq);
-      if (this.processQueues.has(key)) continue;
+      const existing = this.processQueues.get(key);
+      // A dropped queue still listed (its removal is pending) is replaced by a fresh one.
+      if (existing && !existing.pq.dropped) continue;
       if (this.host.orderly && !(await this.host.lock(mq))) {
         this.inst.log.info(`rebalance: ${mqText(mq)} is locked by another client, skipped`);
         continue;

@@ -22,6 +22,12 @@ export function isInherited(perm: number): boolean {
 
 export type TopicFilterType = "SINGLE_TAG" | "MULTI_TAG";
 
+/** topicSysFlag bits (Java TopicSysFlag): unit topic, topic with a unit subscription. */
+export const TopicSysFlag = {
+  UNIT: 1,
+  UNIT_SUB: 2,
+} as const;
+
 /** Java TopicConfig, with its JSON property names. */
 export interface TopicConfig {
   topicName: string;
@@ -140,7 +146,4 @@ export function dlqTopic(group: string): string {
 }
 export function isRetryTopic(topic: string): boolean {
   return topic.startsWith(RETRY_GROUP_TOPIC_PREFIX);
-}
-export function isDlqTopic(topic: string): boolean {
-  return topic.startsWith(DLQ_GROUP_TOPIC_PREFIX);
 }

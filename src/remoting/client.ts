@@ -4,7 +4,7 @@
 import type { Socket } from "bun";
 import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
-import type { RemotingCommand } from "./command.ts";
+import type { RemotingCommand, SerializeType } from "./command.ts";
 import {
   type Processor,
   OUTBOUND_MAX_BYTES,
@@ -27,6 +27,11 @@ export interface RemotingClientOptions {
   onConnectionClose?: (addr: string) => void;
   maxOutboundBytes?: number;
   idleTimeoutMs?: number;
+  /**
+   * Header serialization of the requests this client sends (Java's rocketmq.serialize.type);
+   * default: whatever each request was built with (JSON). Responses come back in kind.
+   */
+  serializeType?: SerializeType;
 }
 
 export class RemotingClient {
@@ -42,6 +47,7 @@ export class RemotingClient {
 
   async invoke(addr: string, request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
     const startMs = Date.now();
+    if (this.opts.serializeType !== undefined) request.serializeType = this.opts.serializeType;
     const conn = await this.connection(addr);
     // Like Java's invokeSync, the connect time counts against the caller's timeout.
     const leftMs = timeoutMs - (Date.now() - startMs);
@@ -51,6 +57,7 @@ export class RemotingClient {
 
   /** Resolves once the request is queued on the connection. */
   async invokeOneway(addr: string, request: RemotingCommand): Promise<void> {
+    if (this.opts.serializeType !== undefined) request.serializeType = this.opts.serializeType;
     const conn = await this.connection(addr);
     request.markOneway();
     if (!conn.send(request)) throw new RemotingSendError(`could not send oneway request to ${addr}: connection closed`);

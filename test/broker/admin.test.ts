@@ -2,13 +2,15 @@
 // class), topic and group administration, stats, runtime info, queries by key / id / time.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
 import { parseFastjson } from "../../src/common/fastjson.ts";
 import { decodeRecord } from "../../src/common/message-codec.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
 import { BROKER_CONFIG_BLOCK_LIST } from "../../src/broker/processors/admin.ts";
 import { RemotingClient } from "../../src/remoting/client.ts";
-import { heartbeatRequest, INVOKE_TIMEOUT_MS, jsonOf, pollUntil, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
+import { heartbeatRequest, INVOKE_TIMEOUT_MS, jsonOf, makeTempDir, pollUntil, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
 
 let tb: TestBroker;
 const invoke = (cmd: RemotingCommand) => tb.client.invoke(tb.addr, cmd, INVOKE_TIMEOUT_MS);
@@ -183,5 +185,23 @@ describe("stats, connections, queries", () => {
     const missing = await invoke(req(RequestCode.GET_CONSUMER_RUNNING_INFO, { consumerGroup: "G-stats", clientId: "nobody" }));
     expect(missing.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(missing.remark).toContain("not online");
+  });
+});
+
+describe("UPDATE_BROKER_CONFIG persistence", () => {
+  test("accepted keys are written back to the -c file", async () => {
+    const dir = makeTempDir("tsmq-conf-");
+    const file = path.join(dir, "broker.conf");
+    fs.writeFileSync(file, "# operator's file\nbrokerClusterName=DefaultCluster\n");
+    const own = await startTestBroker({ dir, brokerOptions: { configFilePath: file } });
+    try {
+      const r = await own.client.invoke(own.addr, req(RequestCode.UPDATE_BROKER_CONFIG, {}, "defaultTopicQueueNums=6\n"), INVOKE_TIMEOUT_MS);
+      expect(r.code).toBe(ResponseCode.SUCCESS);
+      const text = fs.readFileSync(file, "utf8");
+      expect(text).toContain("brokerClusterName=DefaultCluster\n");
+      expect(text).toContain("defaultTopicQueueNums=6\n");
+    } finally {
+      await own.destroy();
+    }
   });
 });

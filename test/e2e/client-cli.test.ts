@@ -3,7 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ensureBinary, spawnTsmq, stopAllTsmq } from "./helpers.ts";
-import { type Standalone, startStandalone } from "../client/standalone-fixture.ts";
+import { Producer } from "../../src/client/producer.ts";
+import { type Standalone, startStandalone, waitUntil } from "../client/standalone-fixture.ts";
 
 let sa: Standalone;
 let bin: string;
@@ -16,7 +17,8 @@ interface Run {
 
 async function tsmq(args: string[], stdin?: string): Promise<Run> {
   const proc = Bun.spawn([bin, ...args], {
-    env: { ...process.env, NAMESRV_ADDR: sa.namesrvAddr },
+    // Broadcasting offsets go to the test's temp dir, not ~/.rocketmq_offsets.
+    env: { ...process.env, NAMESRV_ADDR: sa.namesrvAddr, ROCKETMQ_CLIENT_LOCAL_OFFSET_STORE_DIR: `${sa.dir}/offsets` },
     stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
     stdout: "pipe",
     stderr: "pipe",
@@ -67,6 +69,24 @@ describe("tsmq produce / consume", () => {
     const progress = await tsmq(["admin", "consumerProgress", "-g", "cli_group", "-t", "CliTopic", "--json"]);
     expect(progress.code).toBe(0);
     expect(JSON.parse(progress.stdout).diffTotal).toBe(0);
+  });
+
+  test("produce --async, then consume --orderly --broadcast", async () => {
+    const p = await tsmq(["produce", "-t", "CliAsync", "--body", "a", "--count", "50", "--async"]);
+    expect(p.code).toBe(0);
+    expect(p.stdout.match(/^SEND_OK /gm)).toHaveLength(50);
+    const c = await tsmq(["consume", "-t", "CliAsync", "-g", "cli_orderly", "--from", "first", "--count", "50", "--orderly"]);
+    expect(c.code).toBe(0);
+    // Within each queue, offsets come in order.
+    const last = new Map<string, number>();
+    for (const line of c.stdout.trim().split("\n")) {
+      const [, queue, offset] = /queue=(\S+) offset=(\d+)/.exec(line)!;
+      expect(Number(offset)).toBeGreaterThan(last.get(queue!) ?? -1);
+      last.set(queue!, Number(offset));
+    }
+    const b = await tsmq(["consume", "-t", "CliAsync", "-g", "cli_bc", "--from", "first", "--count", "50", "--broadcast"]);
+    expect(b.code).toBe(0);
+    expect(b.stdout.trim().split("\n")).toHaveLength(50);
   });
 
   test("consume --filter, and Ctrl-C exits 0", async () => {
@@ -130,6 +150,15 @@ describe("tsmq admin", () => {
     const reset = JSON.parse(await ok("resetOffsetByTime", "-g", "admin_live", "-t", "AdminTopic", "-s", "0", "--json"));
     expect(reset.map((r: { offset: number }) => r.offset)).toEqual([0, 0]);
     expect(JSON.parse(await ok("consumerProgress", "-g", "admin_live", "-t", "AdminTopic", "--json")).diffTotal).toBe(1);
+
+    const producer = new Producer({ namesrvAddr: sa.namesrvAddr, instanceName: "admin-pc", groupName: "admin_pg", logger: { warn() {}, info() {} } }).start();
+    try {
+      await producer.send({ topic: "AdminTopic", body: "from a live producer" });
+      await waitUntil("the producer's heartbeat", async () => (await tsmq(["admin", "producerConnection", "-g", "admin_pg", "-t", "AdminTopic"])).code === 0);
+      expect(JSON.parse(await ok("producerConnection", "-g", "admin_pg", "-t", "AdminTopic", "--json")).connectionSet).toHaveLength(1);
+    } finally {
+      await producer.shutdown();
+    }
 
     expect(await ok("deleteTopic", "-t", "AdminTopic", "-c", "DefaultCluster")).toContain("success");
     const gone = await tsmq(["admin", "topicRoute", "-t", "AdminTopic"]);

@@ -185,4 +185,80 @@ describe("produce and consume", () => {
     expect(await c.committed(mq!)).toBe(5);
     expect(await c.poll(200)).toEqual([]);
   });
+
+  test("resetOffsetByTime with a live consumer re-delivers through RESET_CONSUMER_CLIENT_OFFSET", async () => {
+    const topic = "E2E_Reset";
+    const group = "e2e_reset";
+    await createTopic(topic, 2);
+    for (let i = 0; i < 4; i++) await producer.send({ topic, body: `r-${i}` });
+    const got: string[] = [];
+    const c = pushConsumer(group, "e2e-reset").subscribe(topic);
+    c.registerMessageListener((msgs) => {
+      for (const m of msgs) got.push(text(m.body));
+      return "CONSUME_SUCCESS";
+    });
+    await c.start();
+    await waitUntil("first 4", () => got.length === 4);
+    await waitUntil("offsets committed", async () => (await admin.consumeStats(group, topic)).progress.every((p) => p.consumerOffset === p.brokerOffset));
+    const reset = await admin.resetOffsetByTime(group, topic, 0);
+    expect(reset.map((r) => r.offset)).toEqual([0, 0]);
+    await waitUntil("all 4 again", () => got.length === 8);
+    expect(got.slice(4).sort()).toEqual(["r-0", "r-1", "r-2", "r-3"]);
+  });
+
+  test("a dead first NameServer fails over to the next", async () => {
+    const p = new Producer({ namesrvAddr: `127.0.0.1:1;${sa.namesrvAddr}`, instanceName: "e2e-failover", groupName: "e2e_failover", logger }).start();
+    cleanups.push(() => p.shutdown());
+    expect((await p.send({ topic: "E2E_Intact", body: "via failover" })).sendStatus).toBe("SEND_OK");
+  });
+
+  test("delay level: the message arrives after its delay (1 s at every level here)", async () => {
+    const topic = "E2E_Delay";
+    await createTopic(topic, 1);
+    const got: ConsumedMessage[] = [];
+    const c = pushConsumer("e2e_delay", "e2e-delay").subscribe(topic);
+    c.registerMessageListener((msgs) => {
+      got.push(...msgs);
+      return "CONSUME_SUCCESS";
+    });
+    await c.start();
+    const sentAt = Date.now();
+    await producer.send({ topic, body: "later", delayLevel: 2 });
+    await waitUntil("the delayed message", () => got.length === 1);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(900);
+    expect(text(got[0]!.body)).toBe("later");
+    expect(got[0]!.topic).toBe(topic);
+  });
+
+  test("batch size, concurrency limit and flow control of the push consumer", async () => {
+    const topic = "E2E_Flow";
+    await createTopic(topic, 1);
+    for (let i = 0; i < 40; i++) await producer.send({ topic, body: `f-${i}` });
+    let running = 0;
+    let maxRunning = 0;
+    let maxBatch = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const got = new Set<string>();
+    const c = pushConsumer("e2e_flow", "e2e-flow", { consumeMessageBatchMaxSize: 3, consumeConcurrency: 2, pullBatchSize: 4, pullThresholdForQueue: 5 }).subscribe(topic);
+    c.registerMessageListener(async (msgs) => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      maxBatch = Math.max(maxBatch, msgs.length);
+      await gate;
+      for (const m of msgs) got.add(text(m.body));
+      running--;
+      return "CONSUME_SUCCESS" as const;
+    });
+    await c.start();
+    await waitUntil("listeners blocked", () => running === 2);
+    await Bun.sleep(300); // room for the pull loop to overfill, were flow control broken
+    const cached = (c.runningInfo().mqTable as Record<string, { cachedMsgCount: number }>);
+    const count = Object.entries(cached).find(([k]) => JSON.parse(k).topic === topic)![1].cachedMsgCount;
+    expect(count).toBeLessThanOrEqual(5 + 4); // threshold + one pull batch
+    release();
+    await waitUntil("all 40", () => got.size === 40);
+    expect(maxRunning).toBe(2);
+    expect(maxBatch).toBe(3);
+  });
 });

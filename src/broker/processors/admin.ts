@@ -23,6 +23,10 @@ const FORWARD_TO_CLIENT_TIMEOUT_MS = 10_000;
 const VERSION_V3_1_8_SNAPSHOT = 62;
 /** Java MQVersion V3_0_7_SNAPSHOT: clients below cannot take RESET_CONSUMER_CLIENT_OFFSET. */
 const VERSION_V3_0_7_SNAPSHOT = 28;
+/** Queue ids travel as Java ints but a topic with more queues than this is a typo, not a plan. */
+const MAX_QUEUE_NUMS = 65_535;
+/** perm is READ|WRITE|INHERIT: 0..7. */
+const MAX_PERM = 7;
 
 /**
  * Keys UPDATE_BROKER_CONFIG refuses: anything naming a path or able to start a process
@@ -108,10 +112,10 @@ export class AdminProcessor {
     const readQueueNums = h.int("readQueueNums");
     const writeQueueNums = h.int("writeQueueNums");
     const perm = h.int("perm");
-    if (readQueueNums < 0 || writeQueueNums < 0 || readQueueNums > 65_535 || writeQueueNums > 65_535) {
-      return this.fail(request, ResponseCode.SYSTEM_ERROR, `queue numbers read ${readQueueNums} / write ${writeQueueNums} out of range 0..65535`);
+    if (readQueueNums < 0 || writeQueueNums < 0 || readQueueNums > MAX_QUEUE_NUMS || writeQueueNums > MAX_QUEUE_NUMS) {
+      return this.fail(request, ResponseCode.SYSTEM_ERROR, `queue numbers read ${readQueueNums} / write ${writeQueueNums} out of range 0..${MAX_QUEUE_NUMS}`);
     }
-    if (perm < 0 || perm > 7) return this.fail(request, ResponseCode.SYSTEM_ERROR, `perm ${perm} is not a permission (0..7)`);
+    if (perm < 0 || perm > MAX_PERM) return this.fail(request, ResponseCode.SYSTEM_ERROR, `perm ${perm} is not a permission (0..${MAX_PERM})`);
     const tc = newTopicConfig(topic, {
       readQueueNums,
       writeQueueNums,
@@ -212,9 +216,24 @@ export class AdminProcessor {
       return this.fail(request, ResponseCode.SYSTEM_ERROR, (err as Error).message);
     }
     const permissionBefore = this.broker.config.brokerPermission;
-    for (const k of updates.keys()) if (Object.hasOwn(current, k)) current[k] = (next as Record<string, unknown>)[k];
+    const accepted = new Map<string, string>();
+    for (const [k, v] of updates) {
+      if (!Object.hasOwn(current, k)) continue;
+      current[k] = (next as Record<string, unknown>)[k];
+      accepted.set(k, v);
+    }
     nextDataVersion(this.configVersion);
-    if (this.broker.config.brokerPermission !== permissionBefore) await this.broker.registerBrokerAll();
+    try {
+      this.broker.persistConfigUpdates(accepted);
+    } catch (err) {
+      return this.fail(request, ResponseCode.SYSTEM_ERROR, `config applied but not written to the config file: ${(err as Error).message}`);
+    }
+    if (this.broker.config.brokerPermission !== permissionBefore) {
+      // A new topic-table version makes the namesrvs take the re-permissioned routes (Java does the same).
+      nextDataVersion(this.broker.topics.dataVersion);
+      this.broker.topics.persist();
+      await this.broker.registerBrokerAll();
+    }
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, unknown.length > 0 ? `ignored unknown keys: ${unknown.join(",")}` : undefined);
   }
 

@@ -1,6 +1,6 @@
 // HEART_BEAT (34), UNREGISTER_CLIENT (35), CHECK_CLIENT_CONFIG (46) (protocol doc 3.3.2, 4.5, 6.6).
 
-import { PERM_READ_WRITE, retryTopic } from "../../common/topic.ts";
+import { PERM_READ_WRITE, retryTopic, TopicSysFlag } from "../../common/topic.ts";
 import { ResponseCode } from "../../remoting/codes.ts";
 import { RemotingCommand } from "../../remoting/command.ts";
 import type { Connection } from "../../remoting/connection.ts";
@@ -34,7 +34,7 @@ export class ClientManageProcessor {
       const groupConfig = this.broker.groups.findOrCreate(group);
       if (groupConfig) {
         notify = groupConfig.notifyConsumerIdsChangedEnable;
-        this.broker.topics.createIfAbsent(retryTopic(group), groupConfig.retryQueueNums, PERM_READ_WRITE, c.unitMode === true ? 2 : 0);
+        this.broker.topics.createIfAbsent(retryTopic(group), groupConfig.retryQueueNums, PERM_READ_WRITE, c.unitMode === true ? TopicSysFlag.UNIT_SUB : 0);
       }
       const subs: SubscriptionData[] = [];
       if (Array.isArray(c.subscriptionDataSet)) {

@@ -2,15 +2,13 @@
 // level, or to %DLQ%group after maxReconsumeTimes (protocol doc 6.10, storage doc §12.7).
 
 import { Prop, propertiesToString, tagsHashCode, type MessageInner } from "../../common/message.ts";
-import { dlqTopic, isWriteable, PERM_READ_WRITE, retryTopic } from "../../common/topic.ts";
+import { dlqTopic, isWriteable, PERM_READ_WRITE, retryTopic, TopicSysFlag } from "../../common/topic.ts";
 import { ResponseCode } from "../../remoting/codes.ts";
 import { RemotingCommand } from "../../remoting/command.ts";
 import type { BrokerController } from "../broker.ts";
 import { HeaderReader } from "./header.ts";
-import { DLQ_QUEUE_NUMS } from "./send.ts";
+import { DLQ_QUEUE_NUMS, VERSION_V3_4_9 } from "./send.ts";
 
-/** Java MQVersion V3_4_9: from this client version on the header's maxReconsumeTimes is honoured. */
-const VERSION_V3_4_9 = 121;
 /** Java: first retry uses delay level 3 (10 s), then one level more per attempt. */
 const FIRST_RETRY_DELAY_LEVEL = 3;
 
@@ -34,7 +32,7 @@ export class SendBackProcessor {
 
     let topic = retryTopic(group);
     let queueId = Math.floor(Math.random() * groupConfig.retryQueueNums);
-    const topicConfig = b.topics.createIfAbsent(topic, groupConfig.retryQueueNums, PERM_READ_WRITE, unitMode ? 2 : 0);
+    const topicConfig = b.topics.createIfAbsent(topic, groupConfig.retryQueueNums, PERM_READ_WRITE, unitMode ? TopicSysFlag.UNIT_SUB : 0);
     if (!isWriteable(topicConfig.perm)) return reply(ResponseCode.NO_PERMISSION, `the topic[${topic}] sending message is forbidden`);
 
     const original = b.store.lookMessageByOffset(offset);

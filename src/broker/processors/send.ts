@@ -3,7 +3,7 @@
 // (protocol doc 3.3.2, storage doc §12.3).
 
 import { decodeBatchBody } from "../../common/message-codec.ts";
-import { Prop, propertiesToString, stringToProperties, SysFlag, tagsHashCode, transactionType, type MessageInner, type Properties } from "../../common/message.ts";
+import { MAX_PROPERTIES_SIZE_BYTES, Prop, propertiesToString, stringToProperties, SysFlag, tagsHashCode, transactionType, type MessageInner, type Properties } from "../../common/message.ts";
 import {
   dlqTopic,
   isNotAllowedSendTopic,
@@ -12,6 +12,7 @@ import {
   PERM_READ_WRITE,
   RETRY_GROUP_TOPIC_PREFIX,
   topicNameProblem,
+  TopicSysFlag,
   type TopicConfig,
 } from "../../common/topic.ts";
 import { ResponseCode } from "../../remoting/codes.ts";
@@ -40,7 +41,7 @@ const V2_KEYS: Record<string, string> = {
 };
 
 /** Java MQVersion V3_4_9: clients from this version on have their header maxReconsumeTimes honoured. */
-const VERSION_V3_4_9 = 121;
+export const VERSION_V3_4_9 = 121;
 
 /** Java MixAll.DLQ_NUMS_PER_GROUP. */
 export const DLQ_QUEUE_NUMS = 1;
@@ -159,7 +160,7 @@ export class SendProcessor {
 
     let topicConfig = this.broker.topics.get(header.topic);
     if (!topicConfig) {
-      const sysFlag = header.unitMode ? (isRetryTopic(header.topic) ? 2 : 1) : 0;
+      const sysFlag = header.unitMode ? (isRetryTopic(header.topic) ? TopicSysFlag.UNIT_SUB : TopicSysFlag.UNIT) : 0;
       topicConfig = this.broker.topics.createForSend(header.topic, header.defaultTopic, header.defaultTopicQueueNums, sysFlag);
       if (!topicConfig && isRetryTopic(header.topic)) topicConfig = this.broker.topics.createIfAbsent(header.topic, 1, PERM_READ_WRITE, sysFlag);
       if (!topicConfig) return reply(ResponseCode.TOPIC_NOT_EXIST, `topic[${header.topic}] not exist, apply first please! ${FAQ_NO_TOPIC}`);
@@ -173,10 +174,11 @@ export class SendProcessor {
     if (body.length > this.broker.config.maxMessageSize) {
       return reply(ResponseCode.MESSAGE_ILLEGAL, `the message body size ${body.length} bytes exceeds maxMessageSize ${this.broker.config.maxMessageSize} bytes`);
     }
-    if (Buffer.byteLength(header.properties) > 32_767) {
-      return reply(ResponseCode.MESSAGE_ILLEGAL, `the message properties length ${Buffer.byteLength(header.properties)} bytes exceeds 32767 bytes`);
+    const propertiesBytes = Buffer.byteLength(header.properties);
+    if (propertiesBytes > MAX_PROPERTIES_SIZE_BYTES) {
+      return reply(ResponseCode.MESSAGE_ILLEGAL, `the message properties length ${propertiesBytes} bytes exceeds ${MAX_PROPERTIES_SIZE_BYTES} bytes`);
     }
-    let queueId = header.queueId < 0 ? randomQueue(topicConfig.writeQueueNums) : header.queueId;
+    const queueId = header.queueId < 0 ? randomQueue(topicConfig.writeQueueNums) : header.queueId;
     return header.batch
       ? this.sendBatch(request, conn, header, topicConfig, queueId, body, ext, reply)
       : this.sendOne(request, conn, header, topicConfig, queueId, body, ext, reply);
@@ -230,8 +232,10 @@ export class SendProcessor {
       preparedTransactionOffset: 0,
     };
     msg.propertiesString = propertiesToString(msg.properties);
-    // The store parks a delayed message in the schedule topic; the answer names the queue asked for.
-    const result = await this.broker.store.putMessage(msg);
+    // The store parks a delayed message in the schedule topic, the bridge a prepared transactional
+    // one in the half topic; either way the answer names the queue asked for.
+    const prepared = properties[Prop.TRAN_MSG] === "true";
+    const result = prepared ? await this.broker.transactionBridge.putHalfMessage(msg) : await this.broker.store.putMessage(msg);
     return putResultToResponse(request, result, msg.queueId, ext);
   }
 

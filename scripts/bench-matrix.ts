@@ -1,0 +1,294 @@
+// The benchmark matrix of BENCHMARKS.md: starts the compiled `./tsmq standalone` on a temp store,
+// drives it with `./tsmq bench produce|consume` (separate processes, same machine), and measures
+// broker memory and time to ready. The table replaces the block between the matrix markers in
+// BENCHMARKS.md (pass --no-write to only print it).
+//
+// Usage: bun scripts/bench-matrix.ts [--seconds N] [--recovery-gib G] [--binary PATH] [--no-write] [--out FILE]
+//   --seconds       length of each produce run (default 8)
+//   --recovery-gib  commit log written before the drain and the kill -9 recovery (default 2)
+//   --binary        use this tsmq executable instead of compiling src/cli.ts into the temp dir
+
+import type { Subprocess } from "bun";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const REPO_ROOT = path.resolve(import.meta.dir, "..");
+const MATRIX_START = "<!-- bench-matrix:start -->";
+const MATRIX_END = "<!-- bench-matrix:end -->";
+
+/** Message body of every run: the issue's 1 KB. */
+const MESSAGE_SIZE_BYTES = 1024;
+/** Batch runs: the issue's batches of 32, from this many senders. */
+const BATCH_SIZE = 32;
+const BATCH_SENDERS = 16;
+/** Senders of the backlog fill (batches, so the fill is quick). */
+const FILL_SENDERS = 8;
+/** Commit-log bytes per 1 KB message (record header, topic, properties). */
+const RECORD_SIZE_BYTES = 1024 + 210;
+/** Longest wait for the broker's ready line. */
+const READY_TIMEOUT_MS = 120_000;
+/** Settle time before the idle memory sample (timers armed, startup garbage collected). */
+const IDLE_SETTLE_MS = 2_000;
+/** Memory sampling period during a loaded run. */
+const MEMORY_SAMPLE_INTERVAL_MS = 500;
+/** Grace between SIGTERM and SIGKILL when stopping the broker. */
+const STOP_GRACE_MS = 10_000;
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const runSeconds = Number(arg("--seconds") ?? 8);
+const recoveryGiB = Number(arg("--recovery-gib") ?? 2);
+const outFile = arg("--out") ?? path.join(REPO_ROOT, "BENCHMARKS.md");
+/** The executable under test; set in main(). */
+let binary = arg("--binary") ?? "";
+
+/** Compiles src/cli.ts like package.json's build script, into `outfile` (./tsmq stays untouched). */
+function compile(outfile: string): void {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { build: string } };
+  const args = pkg.scripts.build.trim().split(/\s+/);
+  const at = args.indexOf("--outfile");
+  if (args[0] !== "bun" || at < 0) throw new Error(`unexpected build script: ${pkg.scripts.build}`);
+  args[at + 1] = outfile;
+  const build = Bun.spawnSync(args, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
+  if (build.exitCode !== 0) throw new Error("build failed");
+}
+
+interface Row {
+  scenario: string;
+  flush: string;
+  tps: string;
+  avg: string;
+  p99: string;
+  max: string;
+  failed: string;
+  load: string;
+}
+
+function loadAverage(): string {
+  return fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}
+
+/** Private and proportional memory of a process, without mappings of files under `excludeDir`. */
+function memoryMiB(pid: number, excludeDir: string): { privateMiB: number; pssMiB: number; rssMiB: number } {
+  const text = fs.readFileSync(`/proc/${pid}/smaps`, "utf8");
+  let privateKiB = 0;
+  let pssKiB = 0;
+  let rssKiB = 0;
+  let excluded = false;
+  for (const line of text.split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      excluded = header[1]!.startsWith(excludeDir);
+      continue;
+    }
+    if (excluded) continue;
+    const field = /^(\w+):\s+(\d+) kB/.exec(line);
+    if (!field) continue;
+    const kib = Number(field[2]);
+    if (field[1] === "Private_Clean" || field[1] === "Private_Dirty") privateKiB += kib;
+    else if (field[1] === "Pss") pssKiB += kib;
+    else if (field[1] === "Rss") rssKiB += kib;
+  }
+  return { privateMiB: privateKiB / 1024, pssMiB: pssKiB / 1024, rssMiB: rssKiB / 1024 };
+}
+
+interface Broker {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  namesrv: string;
+  readyMs: number;
+  storeDir: string;
+}
+
+/** Starts `tsmq standalone` and waits for its ready line; readyMs is spawn to ready line. */
+async function startBroker(storeDir: string, extraConfig: string): Promise<Broker> {
+  const confPath = path.join(path.dirname(storeDir), "bench-broker.conf");
+  fs.writeFileSync(confPath, extraConfig);
+  const started = performance.now();
+  const proc = Bun.spawn([binary, "standalone", "--store", storeDir, "-p", "0", "--broker-port", "0", "-c", confPath], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let seen = "";
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`broker exited before ready: ${seen}${await new Response(proc.stderr).text()}`);
+    seen += decoder.decode(value, { stream: true });
+    const m = /tsmq standalone ready: namesrv (\S+),/.exec(seen);
+    if (m) {
+      const readyMs = performance.now() - started;
+      // Keep draining stdout so the broker never blocks on a full pipe.
+      void (async () => {
+        for (;;) if ((await reader.read()).done) return;
+      })();
+      void new Response(proc.stderr).text();
+      return { proc, namesrv: m[1]!, readyMs, storeDir };
+    }
+  }
+  proc.kill("SIGKILL");
+  throw new Error(`broker not ready within ${READY_TIMEOUT_MS} ms: ${seen}`);
+}
+
+async function stopBroker(b: Broker, signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+  b.proc.kill(signal);
+  const timer = setTimeout(() => b.proc.kill("SIGKILL"), STOP_GRACE_MS);
+  await b.proc.exited;
+  clearTimeout(timer);
+}
+
+/** Runs `tsmq bench ...` to completion and returns its JSON summary. */
+async function bench(args: string[]): Promise<Record<string, number>> {
+  const proc = Bun.spawn([binary, "bench", ...args, "--json", "--interval", "3600"], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const last = out.trim().split("\n").at(-1) ?? "";
+  if (code !== 0 || !last.startsWith("{")) throw new Error(`bench ${args.join(" ")} failed (exit ${code}): ${err}${out}`);
+  return JSON.parse(last) as Record<string, number>;
+}
+
+const fmt = (v: number | undefined, digits = 2) => (v === undefined ? "-" : v.toFixed(digits));
+
+async function produceRow(b: Broker, scenario: string, flush: string, args: string[]): Promise<Row> {
+  const load = loadAverage();
+  const s = await bench(["produce", "-n", b.namesrv, "-s", String(MESSAGE_SIZE_BYTES), "-d", String(runSeconds), ...args]);
+  const row: Row = {
+    scenario,
+    flush,
+    tps: String(s.tps),
+    avg: fmt(s.averageRtMs),
+    p99: fmt(s.p99RtMs),
+    max: fmt(s.maxRtMs, 1),
+    failed: String((s.sendFailed ?? 0) + (s.responseFailed ?? 0)),
+    load,
+  };
+  console.log(JSON.stringify(row));
+  return row;
+}
+
+/** Samples the broker's memory until `work` settles; returns the work's result and the peak. */
+async function whileSampling<T>(b: Broker, work: Promise<T>): Promise<{ result: T; peakPrivateMiB: number; peakPssMiB: number }> {
+  let peakPrivateMiB = 0;
+  let peakPssMiB = 0;
+  const sample = () => {
+    try {
+      const m = memoryMiB(b.proc.pid, b.storeDir);
+      peakPrivateMiB = Math.max(peakPrivateMiB, m.privateMiB);
+      peakPssMiB = Math.max(peakPssMiB, m.pssMiB);
+    } catch {
+      // The broker exited; the run reports the failure.
+    }
+  };
+  const timer = setInterval(sample, MEMORY_SAMPLE_INTERVAL_MS);
+  try {
+    const result = await work;
+    sample();
+    return { result, peakPrivateMiB, peakPssMiB };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function main(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-bench-matrix-"));
+  if (binary === "") {
+    binary = path.join(root, "tsmq");
+    compile(binary);
+  }
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const began = Date.now();
+  try {
+    // ---- ASYNC_FLUSH: empty-store start, idle memory, senders 1..256, serialization, batches ----
+    const asyncStore = path.join(root, "async", "store");
+    fs.mkdirSync(asyncStore, { recursive: true });
+    let b = await startBroker(asyncStore, "flushDiskType=ASYNC_FLUSH\n");
+    notes.push(`Time to ready, empty store (spawn to ready line): ${b.readyMs.toFixed(0)} ms`);
+    await Bun.sleep(IDLE_SETTLE_MS);
+    const idle = memoryMiB(b.proc.pid, asyncStore);
+    notes.push(`Broker memory idle: private ${idle.privateMiB.toFixed(1)} MiB, PSS ${idle.pssMiB.toFixed(1)} MiB, RSS ${idle.rssMiB.toFixed(1)} MiB (store mappings excluded)`);
+    for (const w of [1, 16, 64]) rows.push(await produceRow(b, `${w} in flight`, "ASYNC", ["-w", String(w)]));
+    const loaded = await whileSampling(b, produceRow(b, "256 in flight", "ASYNC", ["-w", "256"]));
+    rows.push(loaded.result);
+    rows.push(await produceRow(b, "64 in flight, ROCKETMQ header", "ASYNC", ["-w", "64", "--serialize-type", "ROCKETMQ"]));
+    rows.push(await produceRow(b, "64 in flight, JSON header", "ASYNC", ["-w", "64", "--serialize-type", "JSON"]));
+    const batched = await whileSampling(b, produceRow(b, `batches of ${BATCH_SIZE}, ${BATCH_SENDERS} in flight`, "ASYNC", ["-w", String(BATCH_SENDERS), "-b", String(BATCH_SIZE)]));
+    rows.push(batched.result);
+    notes.push(
+      `Broker memory loaded (peak during the 256-in-flight and batch runs): private ${Math.max(loaded.peakPrivateMiB, batched.peakPrivateMiB).toFixed(1)} MiB, ` +
+        `PSS ${Math.max(loaded.peakPssMiB, batched.peakPssMiB).toFixed(1)} MiB (store mappings excluded)`,
+    );
+    await stopBroker(b, "SIGTERM");
+
+    // ---- SYNC_FLUSH: group commit under 64 and 256 in flight ----
+    const syncStore = path.join(root, "sync", "store");
+    fs.mkdirSync(syncStore, { recursive: true });
+    b = await startBroker(syncStore, "flushDiskType=SYNC_FLUSH\n");
+    for (const w of [64, 256]) rows.push(await produceRow(b, `${w} in flight`, "SYNC", ["-w", String(w)]));
+    await stopBroker(b, "SIGTERM");
+    fs.rmSync(path.join(root, "sync"), { recursive: true, force: true });
+
+    // ---- Backlog: fill, drain with one push consumer, then kill -9 and time the recovery ----
+    const drainStore = path.join(root, "drain", "store");
+    fs.mkdirSync(drainStore, { recursive: true });
+    b = await startBroker(drainStore, "flushDiskType=ASYNC_FLUSH\n");
+    const backlog = Math.floor((recoveryGiB * 1024 ** 3) / RECORD_SIZE_BYTES / BATCH_SIZE) * BATCH_SIZE;
+    const fillLoad = loadAverage();
+    const fill = await bench(["produce", "-n", b.namesrv, "-t", "DrainTest", "-s", String(MESSAGE_SIZE_BYTES), "-w", String(FILL_SENDERS), "-b", String(BATCH_SIZE), "-c", String(backlog)]);
+    notes.push(`Backlog fill: ${fill.sent} messages (${recoveryGiB} GiB commit log) in ${(fill.elapsedMs / 1000).toFixed(1)} s = ${fill.tps} msgs/s, batches of ${BATCH_SIZE} (load ${fillLoad})`);
+    const drainLoad = loadAverage();
+    const drain = await bench(["consume", "-n", b.namesrv, "-t", "DrainTest", "--first", "-b", String(BATCH_SIZE), "-c", String(fill.sent)]);
+    rows.push({
+      scenario: `drain ${drain.consumed} backlog, 1 push consumer`,
+      flush: "ASYNC",
+      tps: String(drain.tps),
+      avg: "-",
+      p99: "-",
+      max: "-",
+      failed: String(fill.sent - drain.consumed),
+      load: drainLoad,
+    });
+    await stopBroker(b, "SIGKILL");
+    const commitLogBytes = fs.readdirSync(path.join(drainStore, "commitlog")).reduce((n, f) => n + fs.statSync(path.join(drainStore, "commitlog", f)).size, 0);
+    b = await startBroker(drainStore, "flushDiskType=ASYNC_FLUSH\n");
+    notes.push(`Time to ready after kill -9 with ${(commitLogBytes / 1024 ** 3).toFixed(2)} GiB of commit-log files (${fill.sent} messages): ${b.readyMs.toFixed(0)} ms`);
+    await stopBroker(b, "SIGTERM");
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  notes.push(`Matrix run time: ${((Date.now() - began) / 1000).toFixed(0)} s; ${runSeconds} s per produce run`);
+  const table = render(rows, notes);
+  console.log(table);
+  if (!process.argv.includes("--no-write")) writeInto(outFile, table);
+}
+
+function render(rows: Row[], notes: string[]): string {
+  const cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
+  const lines = [
+    `Run ${new Date().toISOString()} on ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Bun ${Bun.version}.`,
+    `Command: \`bun scripts/bench-matrix.ts ${process.argv.slice(2).join(" ")}\`. Broker \`./tsmq standalone\` and load generator \`./tsmq bench\` on the same machine; ${MESSAGE_SIZE_BYTES}-byte bodies; one producer connection; every sender waits for its ack.`,
+    "",
+    "| scenario | flush | msgs/s | avg RT ms | p99 RT ms | max RT ms | failed | load avg (1/5/15 min) |",
+    "|---|---|---:|---:|---:|---:|---:|---|",
+    ...rows.map((r) => `| ${r.scenario} | ${r.flush} | ${r.tps} | ${r.avg} | ${r.p99} | ${r.max} | ${r.failed} | ${r.load} |`),
+    "",
+    ...notes.map((n) => `- ${n}`),
+  ];
+  return lines.join("\n");
+}
+
+function writeInto(file: string, table: string): void {
+  const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `# Benchmarks\n\n${MATRIX_START}\n${MATRIX_END}\n`;
+  const start = existing.indexOf(MATRIX_START);
+  const end = existing.indexOf(MATRIX_END);
+  if (start < 0 || end < start) throw new Error(`${file} lacks the ${MATRIX_START} / ${MATRIX_END} markers`);
+  const updated = `${existing.slice(0, start + MATRIX_START.length)}\n${table}\n${existing.slice(end)}`;
+  fs.writeFileSync(file, updated);
+  console.log(`wrote the matrix into ${file}`);
+}
+
+await main();
