@@ -13,6 +13,14 @@ export {
   type OrderlyContext,
 } from "./client/push-consumer.ts";
 export { PullConsumer, type PullConsumerOptions } from "./client/pull-consumer.ts";
+export {
+  TransactionProducer,
+  type TransactionProducerOptions,
+  type TransactionListener,
+  type TransactionMessage,
+  type TransactionSendResult,
+  type LocalTransactionState,
+} from "./client/transaction-producer.ts";
 export { AdminClient, type ClusterInfo, type TopicConfigInput, type QueueStats, type ConsumeProgress } from "./client/admin.ts";
 export { allocateAveragely, allocateByCircle, type AllocateStrategy } from "./client/allocate.ts";
 export { MQClientError, MQBrokerError } from "./client/errors.ts";

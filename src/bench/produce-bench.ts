@@ -50,6 +50,8 @@ export interface ProduceSummary {
   p99RtMs: number;
   p999RtMs: number;
   maxRtMs: number;
+  /** CPU (user + system) this load generator spent per message sent: its share of the cost. */
+  cpuUsPerMessage: number;
 }
 
 export function randomBody(sizeBytes: number): Uint8Array {
@@ -100,6 +102,7 @@ export class ProduceBench {
       // One untimed send resolves the route (and auto-creates the topic) before the clock starts.
       await producer.send(this.message());
       const startMs = performance.now();
+      const startCpu = process.cpuUsage();
       const timer = setInterval(() => this.report(), o.reportIntervalMs);
       const deadline = o.durationMs === undefined ? undefined : setTimeout(() => this.stop(), o.durationMs);
       try {
@@ -110,7 +113,8 @@ export class ProduceBench {
         clearTimeout(deadline);
       }
       const elapsedMs = performance.now() - startMs;
-      return this.summary(elapsedMs);
+      const cpu = process.cpuUsage(startCpu);
+      return this.summary(elapsedMs, cpu.user + cpu.system);
     } finally {
       await producer.shutdown();
     }
@@ -197,7 +201,7 @@ export class ProduceBench {
     h.reset();
   }
 
-  private summary(elapsedMs: number): ProduceSummary {
+  private summary(elapsedMs: number, cpuUs: number): ProduceSummary {
     const h = this.total;
     return {
       sent: this.sent,
@@ -210,6 +214,7 @@ export class ProduceBench {
       p99RtMs: h.percentileMs(0.99),
       p999RtMs: h.percentileMs(0.999),
       maxRtMs: h.maxMs,
+      cpuUsPerMessage: this.sent > 0 ? cpuUs / this.sent : 0,
     };
   }
 }
@@ -218,6 +223,6 @@ export function formatProduceSummary(s: ProduceSummary): string {
   const ms = (v: number) => v.toFixed(3);
   return (
     `[Complete] Send Total: ${s.sent + s.sendFailed + s.responseFailed} Send TPS: ${s.tps} Max RT(ms): ${ms(s.maxRtMs)} Average RT(ms): ${ms(s.averageRtMs)} ` +
-    `p50(ms): ${ms(s.p50RtMs)} p99(ms): ${ms(s.p99RtMs)} p999(ms): ${ms(s.p999RtMs)} Send Failed: ${s.sendFailed} Response Failed: ${s.responseFailed} Elapsed(ms): ${s.elapsedMs}`
+    `p50(ms): ${ms(s.p50RtMs)} p99(ms): ${ms(s.p99RtMs)} p999(ms): ${ms(s.p999RtMs)} Send Failed: ${s.sendFailed} Response Failed: ${s.responseFailed} Elapsed(ms): ${s.elapsedMs} CPU(us/msg): ${s.cpuUsPerMessage.toFixed(1)}`
   );
 }

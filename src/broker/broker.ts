@@ -11,7 +11,9 @@ import { RemotingCommand } from "../remoting/command.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import type { Connection, Processor } from "../remoting/connection.ts";
 import { RemotingServer } from "../remoting/server.ts";
+import { HAService } from "../store/ha/ha-service.ts";
 import { MessageStore } from "../store/message-store.ts";
+import type { PutMessageResult } from "../store/store-types.ts";
 import type { ClientChannelInfo } from "./client-channel.ts";
 import { writeConfigFile } from "./config-file.ts";
 import { ConsumerManager } from "./consumer-manager.ts";
@@ -28,11 +30,13 @@ import { SendProcessor } from "./processors/send.ts";
 import { ProducerManager } from "./producer-manager.ts";
 import { RebalanceLockManager, REBALANCE_LOCK_MAX_LIVE_MS } from "./rebalance-lock.ts";
 import { ScheduleMessageService } from "./schedule.ts";
+import { SlaveSynchronize } from "./slave-sync.ts";
 import { SubscriptionGroupManager } from "./subscription-group.ts";
 import { TopicConfigManager } from "./topic-config.ts";
 import { TransactionCheckService } from "./transaction/check-service.ts";
 import { EndTransactionProcessor } from "./transaction/end-transaction.ts";
 import { HalfMessageBridge } from "./transaction/half-message-bridge.ts";
+import { resumeCheckHalfMessage } from "./transaction/resume-check.ts";
 
 const log = createLogger("broker");
 
@@ -50,6 +54,8 @@ export interface BrokerOptions {
   holdCheckIntervalMs?: number;
   /** The `-c` properties file: UPDATE_BROKER_CONFIG writes accepted changes back to it, like Java. */
   configFilePath?: string;
+  /** Slave: first metadata sync from the master after this long (default SLAVE_SYNC_FIRST_DELAY_MS); tests shorten it. */
+  slaveSyncFirstDelayMs?: number;
 }
 
 export class BrokerController {
@@ -69,6 +75,9 @@ export class BrokerController {
   private longPollingInstance: PullRequestHoldService | undefined;
   private transactionBridgeInstance: HalfMessageBridge | undefined;
   private transactionCheckInstance: TransactionCheckService | undefined;
+  private haInstance: HAService | undefined;
+  /** Slaves only: metadata copies from the master (protocol doc 3.3.6). */
+  readonly slaveSync: SlaveSynchronize | undefined;
   private registration: NamesrvRegistration | undefined;
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private started = false;
@@ -90,6 +99,15 @@ export class BrokerController {
     this.server = new RemotingServer({ port: config.listenPort, host: opts.host, name: "broker", idleTimeoutMs });
     const vipPort = config.listenPort > VIP_PORT_OFFSET ? config.listenPort - VIP_PORT_OFFSET : 0;
     this.vipServer = new RemotingServer({ port: vipPort, host: opts.host, name: "broker-vip", idleTimeoutMs });
+    if (config.brokerRole === "SLAVE") {
+      this.slaveSync = new SlaveSynchronize({
+        topics: this.topics,
+        offsets: this.offsets,
+        groups: this.groups,
+        schedule: () => this.schedule,
+        selfAddr: () => this.brokerAddr,
+      });
+    }
   }
 
   get store(): MessageStore {
@@ -108,6 +126,11 @@ export class BrokerController {
   get transactionCheck(): TransactionCheckService {
     if (!this.transactionCheckInstance) throw new Error("broker transaction check service is not started");
     return this.transactionCheckInstance;
+  }
+  /** Replication (storage doc §12.9): HA server on a master, HA client on a slave. */
+  get ha(): HAService {
+    if (!this.haInstance) throw new Error("broker HA service is not started");
+    return this.haInstance;
   }
   get longPolling(): PullRequestHoldService {
     if (!this.longPollingInstance) throw new Error("broker long polling is not started");
@@ -134,6 +157,8 @@ export class BrokerController {
     if (this.started) throw new Error("broker already started");
     this.started = true;
     const c = this.config;
+    // Java BrokerStartup exits on this: a slave with id 0 would register as a second master.
+    if (c.brokerRole === "SLAVE" && c.brokerId <= 0) throw new Error(`a SLAVE broker needs brokerId > 0, got ${c.brokerId}`);
     fs.mkdirSync(path.join(c.storePathRootDir, "config"), { recursive: true });
     this.topics.load();
     this.groups.load();
@@ -161,6 +186,15 @@ export class BrokerController {
     // The store reports the queue's new max offset (dispatched offset + 1).
     store.setMessageArrivingListener((topic, queueId, maxOffset, tagsCode) => this.longPolling.notifyMessageArriving(topic, queueId, maxOffset, tagsCode));
     await store.start();
+    const ha = new HAService(store, c, c.brokerRole, { listenHostname: this.opts.host });
+    this.haInstance = ha;
+    // A master registers the bound HA port (haListenPort 0 = any free port); Java registers brokerIP2:haListenPort.
+    const haServerAddr = `${c.brokerIP2}:${c.brokerRole === "SLAVE" ? c.haListenPort : ha.start()}`;
+    if (c.brokerRole === "SLAVE") {
+      // An explicit haMasterAddress wins over what the namesrv says (Java: when at least 6 characters).
+      if (c.haMasterAddress.length > 0) ha.updateMasterAddress(c.haMasterAddress);
+      ha.start();
+    }
 
     this.registerProcessors(pull);
     this.server.onConnectionClose((conn) => this.onClientClose(conn));
@@ -184,20 +218,38 @@ export class BrokerController {
         brokerName: c.brokerName,
         brokerAddr: this.brokerAddr,
         clusterName: c.brokerClusterName,
-        haServerAddr: `${c.brokerIP2}:${c.haListenPort}`,
+        haServerAddr,
         brokerId: c.brokerId,
         brokerPermission: () => this.config.brokerPermission,
         compressed: c.compressedRegister,
         timeoutMs: c.registerBrokerTimeoutMills,
       },
       this.topics,
+      (result) => this.onRegistered(result.masterAddr, result.haServerAddr),
     );
     this.topics.onChange = () => this.registration?.registerAllOneway();
     if (this.namesrvAddrs.length > 0) {
       await this.registration.registerAll();
       this.timers.push(setInterval(() => void this.registration?.registerAll(), clampRegisterPeriodMs(c.registerNameServerPeriod)));
     }
-    log.info(`broker ${c.brokerName} started: port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}`);
+    this.slaveSync?.start(c.slaveSynchronizeInterval, this.opts.slaveSyncFirstDelayMs);
+    log.info(`broker ${c.brokerName} started as ${c.brokerRole} (id ${c.brokerId}, HA ${haServerAddr}): port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}`);
+  }
+
+  /** A slave learns its master from every registration (Java doRegisterBrokerAll). */
+  private onRegistered(masterAddr: string | undefined, haServerAddr: string | undefined): void {
+    if (this.config.brokerRole !== "SLAVE") return;
+    if (this.config.haMasterAddress.length === 0 && haServerAddr) this.haInstance?.updateMasterAddress(haServerAddr);
+    if (this.slaveSync) this.slaveSync.masterAddr = masterAddr;
+  }
+
+  /**
+   * After every put of a client message: wakes the transfer to the slaves and, on a SYNC_MASTER when
+   * the producer waits (`WAIT` != "false"), waits for a slave's ack (FLUSH_SLAVE_TIMEOUT /
+   * SLAVE_NOT_AVAILABLE otherwise). Results on a slave or of failed puts pass through.
+   */
+  replicate(result: PutMessageResult, waitStoreMsgOK: boolean): Promise<PutMessageResult> {
+    return this.ha.awaitReplication(result, waitStoreMsgOK);
   }
 
   /** Re-registers with every namesrv now (admin topic changes, permission changes). */
@@ -219,6 +271,7 @@ export class BrokerController {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    this.slaveSync?.stop();
     if (this.registration && this.namesrvAddrs.length > 0) await this.registration.unregisterAll();
     this.namesrvClient.close();
     await this.server.stop();
@@ -227,6 +280,7 @@ export class BrokerController {
     this.scheduleInstance?.shutdown();
     await this.transactionCheckInstance?.shutdown();
     this.persistOffsets();
+    this.haInstance?.shutdown();
     await this.storeInstance?.shutdown();
     log.info(`broker ${this.config.brokerName} stopped`);
   }
@@ -267,6 +321,7 @@ export class BrokerController {
       [RequestCode.SEND_BATCH_MESSAGE, (r, c) => send.process(r, c)],
       [RequestCode.CONSUMER_SEND_MSG_BACK, (r) => sendBack.process(r)],
       [RequestCode.END_TRANSACTION, (r, c) => endTransaction.process(r, c)],
+      [RequestCode.RESUME_CHECK_HALF_MESSAGE, (r) => resumeCheckHalfMessage(this.transactionBridge, r)],
       [RequestCode.PULL_MESSAGE, (r, c) => pull.process(r, c)],
       [RequestCode.HEART_BEAT, (r, c) => client.heartbeat(r, c)],
       [RequestCode.UNREGISTER_CLIENT, (r, c) => client.unregisterClient(r, c)],

@@ -54,6 +54,28 @@ export class ConsumerOffsetManager {
     return { offsetTable };
   }
 
+  /**
+   * Slave sync (Java SlaveSynchronize.syncConsumerOffset, a putAll): the master's `topic@group`
+   * entries replace these; entries only the slave has stay. `raw` is the GET_ALL_CONSUMER_OFFSET body.
+   */
+  mergeFromMaster(raw: unknown): void {
+    const table = (raw as Record<string, unknown>).offsetTable;
+    if (typeof table !== "object" || table === null) throw new Error("master consumer offsets have no offsetTable");
+    for (const [key, queues] of Object.entries(table as Record<string, unknown>)) {
+      if (typeof queues !== "object" || queues === null || !key.includes(KEY_SEPARATOR)) continue;
+      if (!this.table.has(key) && this.table.size >= MAX_OFFSET_TABLE_ENTRIES) throw new Error(`consumer offset table is full (${MAX_OFFSET_TABLE_ENTRIES} entries)`);
+      const m = new Map<number, number>();
+      for (const [qid, offset] of Object.entries(queues as Record<string, unknown>)) {
+        const q = Number(qid);
+        const o = Number(offset);
+        if (Number.isInteger(q) && Number.isFinite(o)) m.set(q, o);
+      }
+      this.table.set(key, m);
+    }
+    this.dirty = true;
+    this.persist();
+  }
+
   /** Stored offset, or -1 when the group never committed one for this queue. */
   queryOffset(group: string, topic: string, queueId: number): number {
     return this.table.get(topic + KEY_SEPARATOR + group)?.get(queueId) ?? -1;

@@ -30,6 +30,14 @@ export interface RegistrationIdentity {
   timeoutMs: number;
 }
 
+/** What a namesrv tells a slave in the REGISTER_BROKER response (Java RegisterBrokerResult). */
+export interface RegisterBrokerResult {
+  /** The live master's remoting address; absent when the group has no live master. */
+  masterAddr: string | undefined;
+  /** The live master's HA address. */
+  haServerAddr: string | undefined;
+}
+
 export function parseNamesrvAddrs(namesrvAddr: string): string[] {
   return namesrvAddr
     .split(";")
@@ -48,6 +56,8 @@ export class NamesrvRegistration {
     private readonly addrs: string[],
     private readonly identity: RegistrationIdentity,
     private readonly topics: TopicConfigManager,
+    /** Called with every successful synchronous registration's answer (slaves learn their master from it). */
+    private readonly onRegistered: (result: RegisterBrokerResult) => void = () => {},
   ) {}
 
   private body(): Uint8Array {
@@ -84,7 +94,13 @@ export class NamesrvRegistration {
       this.addrs.map(async (addr) => {
         try {
           const response = await this.client.invoke(addr, this.request(body), this.identity.timeoutMs);
-          if (response.code !== 0) log.warn(`register to namesrv ${addr} answered code ${response.code}: ${response.remark ?? ""}`);
+          if (response.code !== 0) {
+            log.warn(`register to namesrv ${addr} answered code ${response.code}: ${response.remark ?? ""}`);
+            return;
+          }
+          const masterAddr = response.extFields.masterAddr || undefined;
+          const haServerAddr = response.extFields.haServerAddr || undefined;
+          this.onRegistered({ masterAddr, haServerAddr });
         } catch (err) {
           log.warn(`register to namesrv ${addr} failed: ${(err as Error).message}`);
         }

@@ -64,6 +64,17 @@ export class ScheduleMessageService {
     }
   }
 
+  /**
+   * Slave sync (Java SlaveSynchronize.syncDelayOffset): the master's delayOffset.json content
+   * (the parsed GET_ALL_DELAY_OFFSET body) becomes this broker's file and table.
+   */
+  replaceFromMaster(raw: unknown): void {
+    const table = (raw as Record<string, unknown>).offsetTable;
+    if (typeof table !== "object" || table === null) throw new Error("master delay offsets have no offsetTable");
+    writeConfigFile(this.file, prettyJson({ offsetTable: table }));
+    this.load();
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

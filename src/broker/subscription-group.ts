@@ -113,6 +113,29 @@ export class SubscriptionGroupManager {
     writeConfigFile(this.file, prettyJson(this.serializeWrapper()));
   }
 
+  /**
+   * Slave sync (Java SlaveSynchronize.syncSubscriptionGroupConfig): when the master's DataVersion
+   * differs, its groups replace these. `raw` is the parsed GET_ALL_SUBSCRIPTIONGROUP_CONFIG body.
+   */
+  replaceFromMaster(raw: unknown): boolean {
+    const r = raw as Record<string, unknown>;
+    const version = dataVersionFromJson(r.dataVersion);
+    if (!version) throw new Error("master subscription groups have no dataVersion");
+    const table = r.subscriptionGroupTable;
+    if (typeof table !== "object" || table === null) throw new Error("master subscription groups have no subscriptionGroupTable");
+    if (version.counter === this.dataVersion.counter && version.timestamp === this.dataVersion.timestamp) return false;
+    const entries = Object.entries(table as Record<string, unknown>);
+    if (entries.length > MAX_SUBSCRIPTION_GROUPS) throw new Error(`master sent ${entries.length} groups, more than ${MAX_SUBSCRIPTION_GROUPS}`);
+    this.table.clear();
+    for (const [name, value] of entries) {
+      const c = subscriptionGroupFromJson(value, name);
+      if (c) this.table.set(c.groupName, c);
+    }
+    this.dataVersion = version;
+    this.persist();
+    return true;
+  }
+
   serializeWrapper(): { dataVersion: DataVersion; subscriptionGroupTable: Record<string, unknown> } {
     const subscriptionGroupTable: Record<string, unknown> = {};
     for (const [name, c] of this.table) subscriptionGroupTable[name] = subscriptionGroupToJson(c);

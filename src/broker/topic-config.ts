@@ -83,6 +83,29 @@ export class TopicConfigManager {
     writeConfigFile(this.file, prettyJson(this.serializeWrapper()));
   }
 
+  /**
+   * Slave sync (Java SlaveSynchronize.syncTopicConfig): when the master's DataVersion differs, its
+   * table replaces this one. `raw` is the parsed GET_ALL_TOPIC_CONFIG body; true when replaced.
+   */
+  replaceFromMaster(raw: unknown): boolean {
+    const r = raw as Record<string, unknown>;
+    const version = dataVersionFromJson(r.dataVersion);
+    if (!version) throw new Error("master topic config has no dataVersion");
+    const table = r.topicConfigTable;
+    if (typeof table !== "object" || table === null) throw new Error("master topic config has no topicConfigTable");
+    if (version.counter === this.dataVersion.counter && version.timestamp === this.dataVersion.timestamp) return false;
+    const entries = Object.entries(table as Record<string, unknown>);
+    if (entries.length > MAX_TOPICS_PER_BROKER) throw new Error(`master sent ${entries.length} topics, more than ${MAX_TOPICS_PER_BROKER}`);
+    this.table.clear();
+    for (const [name, value] of entries) {
+      const tc = topicConfigFromJson(name, value);
+      if (tc) this.table.set(tc.topicName, tc);
+    }
+    this.dataVersion = version;
+    this.persist();
+    return true;
+  }
+
   /** TopicConfigSerializeWrapper: body of GET_ALL_TOPIC_CONFIG and content of topics.json. */
   serializeWrapper(): { dataVersion: DataVersion; topicConfigTable: Record<string, unknown> } {
     const topicConfigTable: Record<string, unknown> = {};

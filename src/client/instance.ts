@@ -2,11 +2,13 @@
 // MQClientInstance): NameServer failover, topic route cache, heartbeats, the periodic rebalance and
 // offset-persist timers, and the requests brokers send to clients (protocol doc 2.3, 3.3.5, 6.2, 6.6).
 
+import { decodeRecord } from "../common/message-codec.ts";
+import { Prop } from "../common/message.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand, SerializeType } from "../remoting/command.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import type { Connection } from "../remoting/connection.ts";
-import { RemotingError } from "../remoting/errors.ts";
+import { RemotingError, RemotingTimeoutError } from "../remoting/errors.ts";
 import { type ClientConfig, type ResolvedClientConfig, buildClientId, resolveClientConfig } from "./client-config.ts";
 import { MQBrokerError, MQClientError, errorText } from "./errors.ts";
 import { decodeJsonBody, encodeJsonBody, parseMqKey } from "./json-body.ts";
@@ -275,7 +277,14 @@ export class ClientInstance {
 
   /** Invokes a broker and throws MQBrokerError unless the response code is one of `okCodes`. */
   async invokeBroker(addr: string, request: RemotingCommand, timeoutMs: number, okCodes: readonly number[] = [ResponseCode.SUCCESS]): Promise<RemotingCommand> {
-    const response = await this.remoting.invoke(addr, request, timeoutMs);
+    let response: RemotingCommand;
+    try {
+      response = await this.remoting.invoke(addr, request, timeoutMs);
+    } catch (err) {
+      // Like Java's closeSocketIfTimeout: a peer that stopped answering gets a fresh connection next time.
+      if (err instanceof RemotingTimeoutError) this.remoting.closeConnection(addr);
+      throw err;
+    }
     if (!okCodes.includes(response.code)) throw new MQBrokerError(response.code, response.remark, addr);
     return response;
   }
@@ -371,13 +380,17 @@ export class ClientInstance {
         return response;
       }
       case RequestCode.CHECK_TRANSACTION_STATE: {
-        for (const p of this.producers.values()) {
-          if (p.checkTransactionState) {
-            p.checkTransactionState(conn.remoteAddress, request);
-            return null;
-          }
+        // Java selects the producer by the message's PGROUP property.
+        let group: string | undefined;
+        try {
+          group = request.body ? decodeRecord(request.body, false).properties[Prop.PGROUP] : undefined;
+        } catch (err) {
+          this.log.warn(`CHECK_TRANSACTION_STATE from ${conn.remoteAddress} with an undecodable body: ${errorText(err)}`);
+          return null;
         }
-        this.log.warn(`CHECK_TRANSACTION_STATE from ${conn.remoteAddress} but no transaction producer is registered`);
+        const p = group === undefined ? undefined : this.producers.get(group);
+        if (p?.checkTransactionState) p.checkTransactionState(conn.remoteAddress, request);
+        else this.log.warn(`CHECK_TRANSACTION_STATE from ${conn.remoteAddress} for producer group ${group} which has no transaction producer here`);
         return null;
       }
       default:

@@ -3,6 +3,7 @@
 // (Java LocalFileOffsetStore, `~/.rocketmq_offsets/<clientId>/<group>/offsets.json`).
 
 import fs from "node:fs";
+import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { queryConsumerOffset, updateConsumerOffset } from "./broker-api.ts";
@@ -121,14 +122,23 @@ export class LocalFileOffsetStore implements OffsetStore {
     return this.readMemory(mq);
   }
 
-  async persistAll(_mqs: MessageQueue[], _sync = false): Promise<void> {
+  /** Writes every offset (tmp file + rename, previous file kept as .bak); writes are serialized. */
+  persistAll(_mqs: MessageQueue[], _sync = false): Promise<void> {
     const table: Record<string, number> = {};
     for (const { mq, offset } of this.offsets.values()) table[JSON.stringify(mqJson(mq))] = offset;
-    fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
+    const text = JSON.stringify({ offsetTable: table }, null, 1);
+    this.writing = this.writing.catch(() => {}).then(() => this.write(text));
+    return this.writing;
+  }
+
+  private writing: Promise<void> = Promise.resolve();
+
+  private async write(text: string): Promise<void> {
+    await fsp.mkdir(path.dirname(this.filePath), { recursive: true });
     const tmp = `${this.filePath}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ offsetTable: table }, null, 1));
-    if (fs.existsSync(this.filePath)) fs.copyFileSync(this.filePath, this.filePath + ".bak");
-    fs.renameSync(tmp, this.filePath);
+    await fsp.writeFile(tmp, text);
+    await fsp.copyFile(this.filePath, this.filePath + ".bak").catch(() => {}); // none yet on the first write
+    await fsp.rename(tmp, this.filePath);
   }
 
   persist(mq: MessageQueue, sync = false): Promise<void> {

@@ -271,10 +271,10 @@ export class Producer implements ProducerMember {
     if (!this.publishInfo.has(topic)) this.publishInfo.set(topic, new TopicPublishInfo([], false));
     const route = await inst.updateTopicRoute(topic);
     if (route) {
+      // The instance tells members only about changed routes; this one may be cached already.
+      this.onRouteChanged(topic, route);
       const info = this.publishInfo.get(topic)!;
-      if (info.queues.length === 0) this.onRouteChanged(topic, route);
-      const current = this.publishInfo.get(topic)!;
-      if (current.queues.length > 0) return current;
+      if (info.queues.length > 0) return info;
     }
     // updateTopicRoute (not a bare fetch) also makes the template's brokers resolvable.
     const template = await inst.updateTopicRoute(this.opts.createTopicKey).catch(() => undefined);

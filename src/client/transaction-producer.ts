@@ -9,7 +9,7 @@ import { RequestCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
 import { type ConsumedMessage, toConsumed } from "./consumed-message.ts";
 import { MQClientError, errorText } from "./errors.ts";
-import type { MessageInput } from "./message-builder.ts";
+import { type MessageInput, buildMessage } from "./message-builder.ts";
 import { Producer, type ProducerOptions, type SendResult } from "./producer.ts";
 
 /** Java checkRequestHoldMax: checks waiting for the listener beyond this are dropped (the broker asks again). */
@@ -100,8 +100,8 @@ export class TransactionProducer extends Producer {
     let state: LocalTransactionState = "UNKNOW";
     let localError: unknown;
     if (sendResult.sendStatus === "SEND_OK") {
-      const body = typeof input.body === "string" ? new TextEncoder().encode(input.body) : input.body;
-      const msg: TransactionMessage = { topic: input.topic, body, properties: { ...half.properties, [Prop.UNIQ_KEY]: sendResult.msgId }, transactionId: sendResult.msgId };
+      const built = buildMessage(half); // already validated by send(): this rebuilds tags, keys, properties
+      const msg: TransactionMessage = { topic: built.topic, body: built.body, properties: { ...built.properties, [Prop.UNIQ_KEY]: sendResult.msgId }, transactionId: sendResult.msgId };
       try {
         state = asState(await this.listener.executeLocalTransaction(msg, arg));
       } catch (err) {

@@ -22,10 +22,13 @@ function ipBytes(ip: string | undefined): Uint8Array {
   return fake;
 }
 
+/** "00".."FF" by byte value: every producer send formats an id, so no per-byte toString/padStart. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0").toUpperCase());
+
 function hex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out.toUpperCase();
+  for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i]!]!;
+  return out;
 }
 
 function startOfMonth(nowMs: number): { start: number; next: number } {

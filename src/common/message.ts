@@ -65,7 +65,9 @@ export type Properties = Record<string, string>;
 /** Java MessageDecoder.messageProperties2String: name 0x01 value 0x02 ..., without the final 0x02. */
 export function propertiesToString(properties: Properties): string {
   let out = "";
-  for (const [k, v] of Object.entries(properties)) {
+  // for-in, not Object.entries: no pair arrays on the send path.
+  for (const k in properties) {
+    const v = properties[k];
     if (v === undefined || v === null) continue;
     if (out.length > 0) out += PROPERTY_SEPARATOR;
     out += k + NAME_VALUE_SEPARATOR + v;

@@ -134,7 +134,7 @@ function brokerConfigSchema() {
     flushDelayOffsetInterval: javaLong(10_000),
     enableScheduleAsyncDeliver: javaBoolean(false),
     brokerRole: javaEnum(BROKER_ROLES, "ASYNC_MASTER"),
-    /** 0 = listenPort + 1 (Java always forces that; tsmq lets an explicit value stand). */
+    /** 0 = listenPort + 1 (Java always forces that; tsmq lets an explicit value stand); stays 0 (any free port) when listenPort is 0. */
     haListenPort: javaInt(0),
     /** Explicit master HA address for a slave; empty = learnt from the namesrv. */
     haMasterAddress: javaString(""),
@@ -144,6 +144,8 @@ function brokerConfigSchema() {
     /** Bytes. */
     haSlaveFallbehindMax: javaInt(268_435_456),
     slaveTimeout: javaInt(3_000),
+    /** tsmq-only, ms: how often a slave copies topics, offsets, delay offsets and groups from its master (Java fixes 10 s, first after 3 s). */
+    slaveSynchronizeInterval: javaLong(10_000),
     offsetCheckInSlave: javaBoolean(false),
     osPageCacheBusyTimeOutMills: javaLong(1_000),
     warmMapedFileEnable: javaBoolean(false),
@@ -160,7 +162,7 @@ export function parseBrokerConfig(props: Properties, overrides: ConfigInput = {}
   const c = result.config;
   if (c.storePathCommitLog === "") c.storePathCommitLog = path.join(c.storePathRootDir, "commitlog");
   if (c.brokerIP2 === "") c.brokerIP2 = c.brokerIP1;
-  if (c.haListenPort === 0) c.haListenPort = c.listenPort + 1;
+  if (c.haListenPort === 0 && c.listenPort !== 0) c.haListenPort = c.listenPort + 1;
   // Java forces brokerId 0 on masters (BrokerStartup).
   if (c.brokerRole !== "SLAVE") c.brokerId = 0;
   return result;

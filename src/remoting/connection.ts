@@ -79,7 +79,10 @@ export interface ConnectionOptions {
 interface PendingInvoke {
   resolve: (response: RemotingCommand) => void;
   reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  /** performance.now() past which the invoke fails with RemotingTimeoutError. */
+  deadlineMs: number;
+  timeoutMs: number;
+  code: number;
 }
 
 let nextConnectionId = 0;
@@ -111,6 +114,12 @@ export class TcpConnection implements Connection {
   private readonly onCloseListener: (conn: TcpConnection) => void;
   private readonly decoder: FrameDecoder;
   private readonly pending = new Map<number, PendingInvoke>();
+  /**
+   * One timer for all pending invokes, armed at the earliest deadline (a timer per invoke costs a
+   * setTimeout and a clearTimeout on every request of the hot path).
+   */
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadlineTimerAtMs = Infinity;
   private readonly maxInflightRequests: number;
   /** Requests whose processor returned a promise that has not settled. */
   private inflightRequests = 0;
@@ -177,19 +186,14 @@ export class TcpConnection implements Connection {
       return Promise.reject(err);
     }
     return new Promise<RemotingCommand>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(opaque);
-        reject(new RemotingTimeoutError(
-          `no response from ${this.remoteAddress} within ${timeoutMs} ms (request code ${request.code}, opaque ${opaque})`,
-        ));
-      }, timeoutMs);
-      this.pending.set(opaque, { resolve, reject, timer });
+      const deadlineMs = performance.now() + timeoutMs;
+      this.pending.set(opaque, { resolve, reject, deadlineMs, timeoutMs, code: request.code });
+      if (deadlineMs < this.deadlineTimerAtMs) this.armDeadlineTimer(deadlineMs);
       if (!this.enqueue(frame)) {
         // A failed send closed the connection, which already failed every pending invoke.
         const entry = this.pending.get(opaque);
         if (entry !== undefined) {
           this.pending.delete(opaque);
-          clearTimeout(timer);
           reject(new RemotingSendError(`could not send to ${this.remoteAddress}: connection closed`));
         }
       }
@@ -264,9 +268,42 @@ export class TcpConnection implements Connection {
       return;
     }
     this.pending.delete(response.opaque);
-    clearTimeout(entry.timer);
+    // No invoke left to time out: drop the timer so it does not keep the process alive.
+    if (this.pending.size === 0) this.disarmDeadlineTimer();
     entry.resolve(response);
   }
+
+  private armDeadlineTimer(atMs: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimerAtMs = atMs;
+    this.deadlineTimer = setTimeout(this.expireInvokes, Math.max(0, atMs - performance.now()));
+  }
+
+  private disarmDeadlineTimer(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAtMs = Infinity;
+  }
+
+  /** Fails the invokes past their deadline and re-arms for the earliest remaining one. */
+  private readonly expireInvokes = (): void => {
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAtMs = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    // Bounded by PENDING_INVOKES_MAX entries; deleting the visited entry is safe during iteration.
+    for (const [opaque, entry] of this.pending) {
+      if (entry.deadlineMs <= now) {
+        this.pending.delete(opaque);
+        entry.reject(new RemotingTimeoutError(
+          `no response from ${this.remoteAddress} within ${entry.timeoutMs} ms (request code ${entry.code}, opaque ${opaque})`,
+        ));
+      } else if (entry.deadlineMs < next) {
+        next = entry.deadlineMs;
+      }
+    }
+    if (next !== Infinity) this.armDeadlineTimer(next);
+  };
 
   private dispatchRequest(request: RemotingCommand): void {
     if (this.inflightRequests >= this.maxInflightRequests) {
@@ -436,10 +473,8 @@ export class TcpConnection implements Connection {
     this.headOffset = 0;
     this.queuedBytesCount = 0;
     const failure = new RemotingSendError(`connection to ${this.remoteAddress} closed: ${reason}`);
-    for (const entry of this.pending.values()) {
-      clearTimeout(entry.timer);
-      entry.reject(failure);
-    }
+    this.disarmDeadlineTimer();
+    for (const entry of this.pending.values()) entry.reject(failure);
     this.pending.clear();
     // Abort drops whatever the kernel still holds for a peer we gave up on; otherwise FIN after it.
     if (abort) this.socket.terminate();

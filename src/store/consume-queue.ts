@@ -2,6 +2,7 @@
 // {commit-log offset int64, size int32, tags code int64} under consumequeue/<topic>/<queueId>/.
 // Logical offset n lives at byte n*20 of the queue.
 
+import assert from "node:assert";
 import { createLogger } from "../log.ts";
 import path from "node:path";
 import { MappedFileQueue } from "./mapped-file-queue.ts";
@@ -27,10 +28,6 @@ export interface EntryRegion {
 
 /** Reads the store timestamp of the record at a commit-log offset; negative if unreadable. */
 export type StoreTimestampReader = (commitLogOffset: number, sizeBytes: number) => number;
-
-/** Reused for every append: appendBytes copies it into the mapping. */
-const scratchEntry = new Uint8Array(CQ_STORE_UNIT_SIZE_BYTES);
-const scratchView = new DataView(scratchEntry.buffer);
 
 export class ConsumeQueue {
   readonly topic: string;
@@ -126,11 +123,15 @@ export class ConsumeQueue {
       // A gap means the queue offsets in the commit log skipped numbers; write where we are, as Java does.
       log.warn(`[BUG] consume queue ${this.topic}-${this.queueId}: expected logic offset ${expectedBytes} but write position is ${current}`);
     }
-    writeInt64(scratchView, 0, commitLogOffset);
-    scratchView.setInt32(8, sizeBytes);
-    writeInt64(scratchView, 12, tagsCode);
-    // Segment sizes are multiples of the entry size, so a non-full segment always has room.
-    if (!file.appendBytes(scratchEntry)) return false;
+    // Written in place (no scratch entry and copy: this runs for every message stored). Segment
+    // sizes are multiples of the entry size, so a non-full segment always has room.
+    const pos = file.wrotePosition;
+    assert(pos + CQ_STORE_UNIT_SIZE_BYTES <= file.fileSizeBytes, "consume-queue entry past its segment end");
+    const view = file.view;
+    writeInt64(view, pos, commitLogOffset);
+    view.setInt32(pos + 8, sizeBytes);
+    writeInt64(view, pos + 12, tagsCode);
+    file.wrotePosition = pos + CQ_STORE_UNIT_SIZE_BYTES;
     this.maxPhysicOffset = commitLogOffset + sizeBytes;
     return true;
   }

@@ -75,6 +75,7 @@ export class IndexFile {
    * time/offset ranges of consecutive files touch (IndexService.getAndCreateLastIndexFile).
    */
   static create(path: string, hashSlotNum: number, indexNum: number, prevEndPhyOffset: number, prevEndTimestamp: number): IndexFile {
+    if (fs.existsSync(path)) throw new Error(`index file ${path} already exists`);
     const f = IndexFile.open(path, hashSlotNum, indexNum);
     if (prevEndPhyOffset > 0) {
       writeInt64(f.view, BEGIN_PHY_OFFSET_POS, prevEndPhyOffset);

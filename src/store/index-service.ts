@@ -121,7 +121,8 @@ export class IndexService {
     let name = indexFileName(this.now());
     // Two files created in the same millisecond would collide; names must also stay ordered.
     const lastName = last ? path.basename(last.path) : "";
-    if (name <= lastName) name = String(Number(lastName) + 1).padStart(17, "0");
+    // BigInt: 17-digit names exceed 2^53, where Number(x) + 1 can round back to x.
+    if (name <= lastName) name = String(BigInt(lastName) + 1n).padStart(17, "0");
     fs.mkdirSync(this.dir, { recursive: true });
     const file = IndexFile.create(path.join(this.dir, name), this.hashSlotNum, this.indexNum, last?.endPhyOffset ?? 0, last?.endTimestamp ?? 0);
     this.files.push(file);

@@ -113,6 +113,8 @@ async function producerConnection(group: string, on = tb): Promise<{ client: Rem
 beforeAll(async () => {
   tb = await startTestBroker({ overrides });
   expect((await invoke(createTopic(TOPIC, 4))).code).toBe(ResponseCode.SUCCESS);
+  // A plain message at commit-log offset 0, for the "not a half message" case.
+  expect((await invoke(sendRequest(TOPIC, "plain", {}, { e: "0" }))).code).toBe(ResponseCode.SUCCESS);
 });
 afterAll(async () => {
   await tb?.destroy();
@@ -173,6 +175,7 @@ describe("half messages and END_TRANSACTION", () => {
       [{ producerGroup: "other" }, /producer group wrong/],
       [{ tranStateTableOffset: String(half.queueOffset + 1000) }, /state table offset wrong/],
       [{ commitLogOffset: "999999999" }, /Find prepared transaction message failed/],
+      [{ commitLogOffset: "0" }, /in topic .*, not a half message/], // the beforeAll plain message
       [{ commitOrRollback: "x" }, /commitOrRollback/],
     ];
     for (const [fields, remark] of cases) {
@@ -190,6 +193,14 @@ describe("half messages and END_TRANSACTION", () => {
     } finally {
       await slave.destroy();
     }
+  });
+
+  test("a reconsumed, delayed copy of a transactional message is stored as a plain (delayed) message", async () => {
+    const halvesBefore = tb.broker.store.getMaxOffsetInQueue(SystemTopic.TRANS_HALF, 0);
+    const r = await invoke(sendRequest(TOPIC, "retry-copy", { TRAN_MSG: "true", PGROUP: "pg-retry", DELAY: "3" }, { j: "1" }));
+    expect(r.code).toBe(ResponseCode.SUCCESS);
+    expect(tb.broker.store.getMaxOffsetInQueue(SystemTopic.TRANS_HALF, 0)).toBe(halvesBefore);
+    expect(tb.broker.store.lookMessageByOffset(decodeOffsetMsgId(r.extFields.msgId!).offset)!.topic).toBe(SystemTopic.SCHEDULE);
   });
 
   test("rejectTransactionMessage refuses half messages with NO_PERMISSION", async () => {
@@ -282,6 +293,17 @@ describe("check-back", () => {
       await tb.broker.transactionCheck.check();
       expect(mine()).toHaveLength(CHECK_MAX);
       expect(tb.broker.offsets.queryOffset(TRANS_CHECK_GROUP, SystemTopic.TRANS_HALF, 0)).toBe(tb.broker.store.getMaxOffsetInQueue(SystemTopic.TRANS_HALF, 0));
+
+      // RESUME_CHECK_HALF_MESSAGE (mqadmin) puts it back with the check count reset: checks resume.
+      const discarded = parked.find((m) => text(m.body) === "never-answered")!;
+      const bad = await invoke(RemotingCommand.request(RequestCode.RESUME_CHECK_HALF_MESSAGE, { msgId: "nonsense" }));
+      expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(bad.remark).toMatch(/not an offset message id/);
+      const resumed = await invoke(RemotingCommand.request(RequestCode.RESUME_CHECK_HALF_MESSAGE, { msgId: discarded.msgId }));
+      expect(resumed.code).toBe(ResponseCode.SUCCESS);
+      await pollUntil(async () => (await tb.broker.transactionCheck.check()).checked > 0);
+      await pollUntil(() => mine().length === CHECK_MAX + 1);
+      expect(decodeRecord(mine()[CHECK_MAX]!.body!).properties[Prop.TRANSACTION_CHECK_TIMES]).toBe("1");
     } finally {
       client.close();
     }

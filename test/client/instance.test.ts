@@ -8,6 +8,7 @@ import { deflateSync } from "node:zlib";
 import { encodeRecord } from "../../src/common/message-codec.ts";
 import { type MessageInner, propertiesToString, tagsHashCode } from "../../src/common/message.ts";
 import type { ConsumedMessage } from "../../src/client/consumed-message.ts";
+import { Producer } from "../../src/client/producer.ts";
 import { PushConsumer } from "../../src/client/push-consumer.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
@@ -24,6 +25,8 @@ let clientConn: Connection | undefined;
 /** Groups that got their one batch of messages; later pulls are held. */
 const pulled = new Set<string>();
 const RETRY_GROUP = "fake_retry_group";
+/** SYSTEM_ERROR answers given so far to the "fail-twice" message. */
+let failures = 0;
 
 function record(body: Uint8Array, tag: string, queueOffset: number, sysFlag = 0): Uint8Array {
   const properties = { TAGS: tag, UNIQ_KEY: `U${queueOffset}`, KEYS: `key${queueOffset}` };
@@ -69,7 +72,12 @@ function handler(req: RemotingCommand, conn: Connection): RemotingCommand | null
     case RequestCode.CONSUMER_SEND_MSG_BACK:
       return RemotingCommand.responseTo(req, ResponseCode.SYSTEM_ERROR, "send back refused by the fake");
     case RequestCode.SEND_MESSAGE_V2:
-      return ok({ msgId: "7F0000010000000000000000000000FF", queueId: req.extFields.e!, queueOffset: "0" });
+    case RequestCode.SEND_BATCH_MESSAGE: {
+      const body = req.body ? text(req.body) : "";
+      if (body === "illegal") return RemotingCommand.responseTo(req, ResponseCode.MESSAGE_ILLEGAL, "illegal on purpose");
+      if (body === "fail-twice" && failures++ < 2) return RemotingCommand.responseTo(req, ResponseCode.SYSTEM_ERROR, "transient");
+      return ok({ msgId: "7F0000010000000000000000000000FF", queueId: req.extFields.e!, queueOffset: "7" });
+    }
     case RequestCode.QUERY_CONSUMER_OFFSET:
       return RemotingCommand.responseTo(req, ResponseCode.QUERY_NOT_FOUND, "not found");
     case RequestCode.PULL_MESSAGE: {
@@ -194,4 +202,38 @@ test("a failed send-back falls back to the retry topic through the internal prod
   // Handed to the retry topic, the message counts as consumed: the commit moves past all three.
   const commits = seen.filter((r) => r.code === RequestCode.UPDATE_CONSUMER_OFFSET && r.extFields.consumerGroup === RETRY_GROUP && r.extFields.topic === TOPIC);
   expect(commits.at(-1)!.extFields.commitOffset).toBe("3");
+});
+
+test("producer: retries on retriable codes, fails fast on others, compresses, batches", async () => {
+  const logger = collectingLogger();
+  const producer = new Producer({ namesrvAddr: addr, clientIP: "127.0.0.1", instanceName: "fake-producer", groupName: "fake_pg", logger }).start();
+  const sends = () => seen.filter((r) => r.code === RequestCode.SEND_MESSAGE_V2);
+  try {
+    const before = sends().length;
+    const r = await producer.send({ topic: TOPIC, body: "fail-twice", tags: "T", keys: "K" });
+    expect(r).toMatchObject({ sendStatus: "SEND_OK", offsetMsgId: "7F0000010000000000000000000000FF", queueOffset: 7 });
+    expect(r.messageQueue).toEqual({ topic: TOPIC, brokerName: "fake-b", queueId: 0 });
+    expect(sends().length - before).toBe(3); // 1 + retryTimesWhenSendFailed (2)
+    const header = sends().at(-1)!.extFields;
+    expect(header).toMatchObject({ a: "fake_pg", b: TOPIC, c: "TBW102", d: "4", e: "0", f: "0", h: "0", j: "0", k: "false", m: "false", n: "fake-b" });
+    expect(header.i).toContain(`UNIQ_KEY\u0001${r.msgId}`);
+    expect(header.i).toContain("TAGS\u0001T");
+
+    const beforeIllegal = sends().length;
+    await expect(producer.send({ topic: TOPIC, body: "illegal" })).rejects.toMatchObject({ code: ResponseCode.MESSAGE_ILLEGAL, remark: "illegal on purpose" });
+    expect(sends().length - beforeIllegal).toBe(1);
+
+    await producer.send({ topic: TOPIC, body: "q".repeat(5_000) });
+    expect(sends().at(-1)!.extFields.f).toBe(String(0x1 | 0x300)); // zlib-compressed
+    expect(sends().at(-1)!.body!.length).toBeLessThan(5_000);
+
+    const batch = await producer.sendBatch([{ topic: TOPIC, body: "b1" }, { topic: TOPIC, body: "b2" }]);
+    const req = seen.filter((x) => x.code === RequestCode.SEND_BATCH_MESSAGE).at(-1)!;
+    expect(req.extFields.m).toBe("true");
+    expect(req.extFields.i).toBe("WAIT\u0001true");
+    expect(batch.msgId.split(",")).toHaveLength(2);
+    await expect(producer.sendBatch([{ topic: TOPIC, body: "x", delayLevel: 2 }])).rejects.toThrow(/not supported for batching/);
+  } finally {
+    await producer.shutdown();
+  }
 });

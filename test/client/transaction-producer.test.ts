@@ -91,7 +91,7 @@ describe("TransactionProducer", () => {
     const seen: unknown[] = [];
     const p = producer("tx-commit", "tx_commit", {
       executeLocalTransaction: (msg, arg) => {
-        seen.push(msg.transactionId, arg, text(msg.body));
+        seen.push(msg.transactionId, arg, text(msg.body), msg.properties.TAGS, msg.properties.PGROUP);
         return "COMMIT_MESSAGE";
       },
       checkLocalTransaction: () => "UNKNOW",
@@ -100,7 +100,7 @@ describe("TransactionProducer", () => {
     expect(r.sendStatus).toBe("SEND_OK");
     expect(r.localTransactionState).toBe("COMMIT_MESSAGE");
     expect(r.transactionId).toBe(r.msgId);
-    expect(seen).toEqual([r.msgId, 42, "tx-commit"]);
+    expect(seen).toEqual([r.msgId, 42, "tx-commit", "TagTx", "tx_commit"]);
     await pollUntil(() => consumedCount("tx-commit") > 0, WAIT_MS);
     const m = consumed.find((c) => text(c.body) === "tx-commit")!;
     expect(m.msgId).toBe(r.msgId);

@@ -261,4 +261,38 @@ describe("produce and consume", () => {
     expect(maxRunning).toBe(2);
     expect(maxBatch).toBe(3);
   });
+
+  test("pull consumers in subscribe mode split the queues and resume from auto-committed offsets", async () => {
+    const topic = "E2E_PullSub";
+    const group = "e2e_pull_sub";
+    await createTopic(topic, 4);
+    for (let i = 0; i < 20; i++) await producer.send({ topic, body: `s-${i}` });
+    const make = (name: string) => {
+      const c = new PullConsumer({ ...common(name), groupName: group, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" }).subscribe(topic);
+      cleanups.push(() => c.shutdown());
+      return c;
+    };
+    const a = make("e2e-pull-a");
+    const b = make("e2e-pull-b");
+    await a.start();
+    await b.start();
+    await waitUntil("a 2/2 split", () => a.assignment().length === 2 && b.assignment().length === 2);
+    const seen = new Map<string, string>();
+    await waitUntil("all 20 polled", async () => {
+      for (const [name, c] of [["a", a], ["b", b]] as const) for (const m of await c.poll(100)) seen.set(text(m.body), name);
+      return seen.size === 20;
+    });
+    expect(new Set(seen.values())).toEqual(new Set(["a", "b"]));
+    await a.shutdown(); // commits its positions
+    await b.shutdown();
+    for (let i = 20; i < 22; i++) await producer.send({ topic, body: `s-${i}` });
+    const c = make("e2e-pull-c");
+    await c.start();
+    const later: string[] = [];
+    await waitUntil("the 2 new ones", async () => {
+      for (const m of await c.poll(200)) later.push(text(m.body));
+      return later.length >= 2;
+    });
+    expect(later.sort()).toEqual(["s-20", "s-21"]);
+  });
 });

@@ -9,7 +9,6 @@ import { PushConsumer } from "../../src/client/push-consumer.ts";
 import { stopAllTsmq } from "../e2e/helpers.ts";
 import { type Standalone, collectingLogger, startStandalone, text, waitUntil } from "../client/standalone-fixture.ts";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const ons = require("ali-ons") as {
   Producer: new (opts: Record<string, unknown>) => OnsProducer;
   Consumer: new (opts: Record<string, unknown>) => OnsConsumer;

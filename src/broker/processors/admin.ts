@@ -12,6 +12,7 @@ import type { Processor } from "../../remoting/connection.ts";
 import { RemotingTimeoutError } from "../../remoting/errors.ts";
 import type { BrokerController } from "../broker.ts";
 import { newDataVersion, nextDataVersion } from "../data-version.ts";
+import { haRuntimeInfo } from "../ha-runtime-info.ts";
 import { subscriptionGroupFromJson } from "../subscription-group.ts";
 import { subscriptionToJson } from "../subscription-data.ts";
 import { HeaderReader } from "./header.ts";
@@ -158,6 +159,7 @@ export class AdminProcessor {
     const table: Record<string, string> = {
       ...b.store.getRuntimeInfo(),
       ...b.schedule.runtimeInfo(),
+      ...haRuntimeInfo(b.ha),
       brokerVersionDesc: "V4_9_8",
       brokerVersion: String(CURRENT_VERSION),
       bootTimestamp: String(b.bootTimestamp),

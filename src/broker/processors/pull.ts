@@ -73,7 +73,13 @@ export class PullProcessor {
 
     const filter = tagFilter(sub);
     const result = b.store.getMessage(group, topic, queueId, queueOffset, maxMsgNums, filter);
-    const response = pullResponse(request, result, queueOffset, b.config.slaveReadEnable ? (result.suggestPullingFromSlave ? groupConfig.whichBrokerWhenConsumeSlowly : groupConfig.brokerId) : 0);
+    // suggestWhichBrokerId (Java PullMessageProcessor): with slaveReadEnable, the group's slave when the
+    // data has left memory (whichBrokerWhenConsumeSlowly) else its brokerId; without it, always the
+    // master. Java also sets PULL_RETRY_IMMEDIATELY on a slave without slaveReadEnable, but its
+    // status switch overwrites that code, so a slave serves pulls either way — which is what lets
+    // consumers go on while the master is down.
+    const suggested = b.config.slaveReadEnable ? (result.suggestPullingFromSlave ? groupConfig.whichBrokerWhenConsumeSlowly : groupConfig.brokerId) : 0;
+    const response = pullResponse(request, result, queueOffset, suggested);
 
     // The piggy-backed commit happens on the first pass only, and only on a master.
     if (allowSuspend && hasCommitOffset && b.config.brokerRole !== "SLAVE") b.offsets.commitOffset(group, topic, queueId, commitOffset);

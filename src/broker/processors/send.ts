@@ -212,6 +212,8 @@ export class SendProcessor {
     if (properties[Prop.TRAN_MSG] === "true" && this.broker.config.rejectTransactionMessage) {
       return reply(ResponseCode.NO_PERMISSION, `the broker[${this.broker.brokerAddr}] sending transaction message is forbidden`);
     }
+    // WAIT is not stored, but a SYNC_MASTER honours it (absent = wait, Java isWaitStoreMsgOK).
+    const waitStoreMsgOK = properties[Prop.WAIT] !== "false";
     delete properties[Prop.WAIT];
     properties[Prop.CLUSTER] = this.broker.config.brokerClusterName;
     let sysFlag = header.sysFlag;
@@ -234,8 +236,10 @@ export class SendProcessor {
     msg.propertiesString = propertiesToString(msg.properties);
     // The store parks a delayed message in the schedule topic, the bridge a prepared transactional
     // one in the half topic; either way the answer names the queue asked for.
-    const prepared = properties[Prop.TRAN_MSG] === "true";
-    const result = prepared ? await this.broker.transactionBridge.putHalfMessage(msg) : await this.broker.store.putMessage(msg);
+    // A retry copy of a transactional message (reconsumed and delayed) is a plain message (Java 4.9 sync path).
+    const prepared = properties[Prop.TRAN_MSG] === "true" && !(header.reconsumeTimes > 0 && Number(properties[Prop.DELAY] ?? 0) > 0);
+    const stored = prepared ? await this.broker.transactionBridge.putHalfMessage(msg) : await this.broker.store.putMessage(msg);
+    const result = await this.broker.replicate(stored, waitStoreMsgOK);
     return putResultToResponse(request, result, msg.queueId, ext);
   }
 
@@ -287,7 +291,7 @@ export class SendProcessor {
         preparedTransactionOffset: 0,
       });
     }
-    const result = await this.broker.store.putMessages(msgs);
+    const result = await this.broker.replicate(await this.broker.store.putMessages(msgs), batchProps[Prop.WAIT] !== "false");
     return putResultToResponse(request, result, queueId, ext);
   }
 }

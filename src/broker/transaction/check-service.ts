@@ -270,7 +270,7 @@ export class TransactionCheckService {
 }
 
 /** The op offset past the contiguous run of handled op records starting at `oldOffset` (Java calculateOpOffset). */
-export function contiguousOpOffset(doneOpOffsets: number[], oldOffset: number): number {
+function contiguousOpOffset(doneOpOffsets: number[], oldOffset: number): number {
   doneOpOffsets.sort((a, b) => a - b);
   let next = oldOffset;
   for (const o of doneOpOffsets) {

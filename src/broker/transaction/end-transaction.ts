@@ -4,6 +4,7 @@
 // response only matters to tools and tests.
 
 import { Prop, SysFlag, tagsHashCode, type MessageExt, type MessageInner } from "../../common/message.ts";
+import { SystemTopic } from "../../common/topic.ts";
 import { createLogger } from "../../log.ts";
 import { ResponseCode } from "../../remoting/codes.ts";
 import { RemotingCommand } from "../../remoting/command.ts";
@@ -88,6 +89,8 @@ export class EndTransactionProcessor {
   private findHalf(header: EndTransactionHeader): MessageExt | string {
     const half = this.bridge.lookMessageByOffset(header.commitLogOffset);
     if (!half) return "Find prepared transaction message failed";
+    // Stricter than Java, which would fail later on the missing REAL_TOPIC: name the problem.
+    if (half.topic !== SystemTopic.TRANS_HALF) return `the message at commitLogOffset ${header.commitLogOffset} is in topic ${half.topic}, not a half message`;
     if (half.properties[Prop.PGROUP] !== header.producerGroup) return "The producer group wrong";
     if (half.queueOffset !== header.tranStateTableOffset) return "The transaction state table offset wrong";
     if (half.commitLogOffset !== header.commitLogOffset) return "The commit log offset wrong";

@@ -36,6 +36,8 @@ export interface TransactionBrokerView {
   readonly topics: TopicConfigManager;
   readonly offsets: ConsumerOffsetManager;
   readonly storeHost: string;
+  /** Wakes replication to slaves after a put (waits for a slave ack only when asked to). */
+  replicate(result: PutMessageResult, waitStoreMsgOK: boolean): Promise<PutMessageResult>;
 }
 
 function pullStatusOf(status: GetMessageStatus): BridgePullStatus {
@@ -63,7 +65,8 @@ export class HalfMessageBridge {
   /**
    * Stores a prepared message as a plain message of the half topic, queue 0, with its real topic
    * and queue in REAL_TOPIC / REAL_QID (Java parseHalfMessageInner). Its consume-queue offset in the
-   * half topic becomes the producer's tranStateTableOffset.
+   * half topic becomes the producer's tranStateTableOffset. The send processor replicates the
+   * result (the producer may wait for a slave).
    */
   putHalfMessage(msg: MessageInner): Promise<PutMessageResult> {
     this.halfTopicConfig();
@@ -85,7 +88,7 @@ export class HalfMessageBridge {
   async putOpMessage(half: MessageExt): Promise<boolean> {
     const properties = { [Prop.TAGS]: OP_REMOVE_TAG, [Prop.WAIT]: "true", [Prop.UNIQ_KEY]: uniqueIds.next() };
     const now = Date.now();
-    const result = await this.broker.store.putMessage({
+    const result = await this.putInternal({
       topic: SystemTopic.TRANS_OP_HALF,
       queueId: half.queueId,
       flag: 0,
@@ -133,8 +136,14 @@ export class HalfMessageBridge {
     return { ...this.renewHalfMessage(half), properties, propertiesString: propertiesToString(properties) };
   }
 
+  /** Puts a broker-made message (commit, re-put, discard). */
   putMessage(msg: MessageInner): Promise<PutMessageResult> {
-    return this.broker.store.putMessage(msg);
+    return this.putInternal(msg);
+  }
+
+  /** Broker-made messages never wait for a slave (Java sets waitStoreMsgOK=false) but are replicated. */
+  private async putInternal(msg: MessageInner): Promise<PutMessageResult> {
+    return this.broker.replicate(await this.broker.store.putMessage(msg), false);
   }
 
   /** Reads up to `count` half messages of queue `queueId` from `offset`. */
@@ -188,7 +197,7 @@ export class HalfMessageBridge {
   async putDiscarded(half: MessageExt): Promise<boolean> {
     const tc = this.broker.topics.createIfAbsent(SystemTopic.TRANS_CHECK_MAX_TIME, CHECK_MAX_TIME_TOPIC_QUEUE_NUMS, PERM_READ_WRITE);
     const queueId = Math.floor(Math.random() * tc.writeQueueNums);
-    const result = await this.broker.store.putMessage({ ...this.renewHalfMessage(half), topic: tc.topicName, queueId });
+    const result = await this.putInternal({ ...this.renewHalfMessage(half), topic: tc.topicName, queueId });
     return result.status === "PUT_OK";
   }
 }

@@ -1,0 +1,108 @@
+// `tsmq produce --transaction commit|rollback|unknown` against the compiled `./tsmq standalone`,
+// consumed with `tsmq consume`: commit and unknown (committed by the check-back) arrive once each,
+// rollback never; the half topic shows up in topic stats.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { AdminClient } from "../../src/client/admin.ts";
+import { TransactionProducer } from "../../src/client/transaction-producer.ts";
+import { SystemTopic } from "../../src/common/topic.ts";
+import { type Standalone, collectingLogger, startStandalone, waitUntil } from "../client/standalone-fixture.ts";
+import { spawnTsmq, stopAllTsmq } from "./helpers.ts";
+
+/**
+ * Fast check-backs: a run every 300 ms; halves checkable 1.5 s after birth, long enough to kill a
+ * producer before its half message is checked.
+ */
+const BROKER_CONF = "transactionCheckInterval=300\ntransactionTimeOut=1500\n";
+const TOPIC = "E2ETransaction";
+const RUN_TIMEOUT_MS = 30_000;
+
+let sa: Standalone;
+let admin: AdminClient;
+
+function produceArgs(body: string, mode: string, group = "e2e_tx_producer"): string[] {
+  return ["produce", "-n", sa.namesrvAddr, "-t", TOPIC, "-g", group, "--body", body, "--transaction", mode, "--json"];
+}
+
+async function produce(body: string, mode: string): Promise<string> {
+  const p = await spawnTsmq(produceArgs(body, mode));
+  const code = await p.proc.exited;
+  const out = await p.stop().then(() => p.output());
+  if (code !== 0) throw new Error(`produce --transaction ${mode} exited ${code}:\n${out}`);
+  return out;
+}
+
+beforeAll(async () => {
+  sa = await startStandalone(BROKER_CONF);
+  admin = new AdminClient({ namesrvAddr: sa.namesrvAddr, logger: collectingLogger() });
+}, 120_000);
+
+afterAll(async () => {
+  admin?.close();
+  await sa?.stop();
+  await stopAllTsmq();
+});
+
+describe("tsmq produce --transaction", () => {
+  test(
+    "commit and unknown are consumed once each, rollback never",
+    async () => {
+      expect(await produce("tx-commit", "commit")).toContain('"sendStatus":"SEND_OK"');
+      expect(await produce("tx-rollback", "rollback")).toContain('"sendStatus":"SEND_OK"');
+      const unknown = await produce("tx-unknown", "unknown");
+      expect(unknown).toMatch(/checked back: COMMIT_MESSAGE/);
+
+      // Exactly two messages reached the topic's queues: no rollback, no duplicate.
+      const stats = await admin.topicStats(TOPIC);
+      expect(stats.reduce((n, s) => n + s.maxOffset - s.minOffset, 0)).toBe(2);
+      const half = await admin.topicStats(SystemTopic.TRANS_HALF);
+      expect(half.reduce((n, s) => n + s.maxOffset, 0)).toBeGreaterThanOrEqual(3); // 3 halves (+ check re-puts)
+
+      const c = await spawnTsmq(["consume", "-n", sa.namesrvAddr, "-t", TOPIC, "-g", "e2e_tx_consumer", "--from", "first", "--count", "2", "--json"]);
+      expect(await c.proc.exited).toBe(0);
+      const bodies = c
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l).body as string)
+        .sort();
+      expect(bodies).toEqual(["tx-commit", "tx-unknown"]);
+    },
+    RUN_TIMEOUT_MS * 2,
+  );
+
+  test(
+    "a producer killed after its half message is checked through another producer of its group",
+    async () => {
+      const group = "e2e_tx_failover";
+      const countInTopic = async () => (await admin.topicStats(TOPIC)).reduce((n, s) => n + s.maxOffset - s.minOffset, 0);
+      const before = await countInTopic();
+      const victim = await spawnTsmq(produceArgs("tx-orphan", "unknown", group), { ready: /"sendStatus":"SEND_OK"/ });
+      victim.proc.kill("SIGKILL");
+      await victim.stop();
+      expect(victim.output()).not.toMatch(/checked back/);
+
+      const checked: string[] = [];
+      const survivor = new TransactionProducer({
+        namesrvAddr: sa.namesrvAddr,
+        instanceName: "e2e-tx-survivor",
+        groupName: group,
+        logger: collectingLogger(),
+        transactionListener: {
+          executeLocalTransaction: () => "UNKNOW",
+          checkLocalTransaction: (msg) => {
+            checked.push(new TextDecoder().decode(msg.body));
+            return "COMMIT_MESSAGE";
+          },
+        },
+      }).start();
+      try {
+        await waitUntil("the orphan committed through the survivor", async () => (await countInTopic()) === before + 1, RUN_TIMEOUT_MS);
+        expect(checked).toContain("tx-orphan");
+      } finally {
+        await survivor.shutdown();
+      }
+    },
+    RUN_TIMEOUT_MS * 2,
+  );
+});
