@@ -3,28 +3,30 @@
 
 import assert from "node:assert";
 
-/** Sub-buckets per power of two: 64 gives a relative error under 1/64. */
+/** Sub-buckets per power of two: values v are kept in buckets of width v/64 at most (under 1/64 error). */
 const SUB_BUCKETS = 64;
 const SUB_BUCKET_BITS = 6;
 /** Values are recorded in microseconds; 2^36 µs (~19 hours) is far past any timeout. */
-const MAX_EXPONENT = 36;
-const BUCKET_COUNT = (MAX_EXPONENT + 1) * SUB_BUCKETS;
+const MAX_VALUE_BITS = 36;
+const BUCKET_COUNT = (MAX_VALUE_BITS - SUB_BUCKET_BITS + 2) * SUB_BUCKETS;
 
-/** Index of the bucket holding `us` (non-negative integer microseconds). */
+/**
+ * Index of the bucket holding `us` (a non-negative integer): values below 128 are exact, larger
+ * ones keep their top 7 significant bits. index = e*64 + floor(us / 2^e), e = max(0, log2(us) - 6).
+ */
 function bucketOf(us: number): number {
-  if (us < SUB_BUCKETS) return us;
-  const exponent = Math.floor(Math.log2(us)) - SUB_BUCKET_BITS + 1;
-  const sub = Math.floor(us / 2 ** exponent);
-  const index = exponent * SUB_BUCKETS + sub;
-  return Math.min(index, BUCKET_COUNT - 1);
+  if (us < 2 * SUB_BUCKETS) return us;
+  const log2 = us < 2 ** 32 ? 31 - Math.clz32(us) : Math.floor(Math.log2(us));
+  const e = log2 - SUB_BUCKET_BITS;
+  return Math.min(e * SUB_BUCKETS + Math.floor(us / 2 ** e), BUCKET_COUNT - 1);
 }
 
 /** Highest value that lands in bucket `index` (what a percentile reports: never optimistic). */
 function bucketUpperUs(index: number): number {
-  if (index < SUB_BUCKETS) return index;
-  const exponent = Math.floor(index / SUB_BUCKETS);
-  const sub = index % SUB_BUCKETS;
-  return (sub + 1) * 2 ** exponent - 1;
+  if (index < 2 * SUB_BUCKETS) return index;
+  const e = Math.floor(index / SUB_BUCKETS) - 1;
+  const sub = index - e * SUB_BUCKETS;
+  return (sub + 1) * 2 ** e - 1;
 }
 
 export class LatencyHistogram {

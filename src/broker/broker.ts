@@ -76,6 +76,7 @@ export class BrokerController {
   private transactionBridgeInstance: HalfMessageBridge | undefined;
   private transactionCheckInstance: TransactionCheckService | undefined;
   private haInstance: HAService | undefined;
+  private haPortValue = 0;
   /** Slaves only: metadata copies from the master (protocol doc 3.3.6). */
   readonly slaveSync: SlaveSynchronize | undefined;
   private registration: NamesrvRegistration | undefined;
@@ -141,6 +142,10 @@ export class BrokerController {
   get port(): number {
     return this.server.port;
   }
+  /** Master: the bound HA port (haListenPort, or the ephemeral one when it is 0). Slave: haListenPort. */
+  get haPort(): number {
+    return this.haPortValue;
+  }
   get vipPort(): number {
     return this.vipServer.port;
   }
@@ -189,7 +194,8 @@ export class BrokerController {
     const ha = new HAService(store, c, c.brokerRole, { listenHostname: this.opts.host });
     this.haInstance = ha;
     // A master registers the bound HA port (haListenPort 0 = any free port); Java registers brokerIP2:haListenPort.
-    const haServerAddr = `${c.brokerIP2}:${c.brokerRole === "SLAVE" ? c.haListenPort : ha.start()}`;
+    this.haPortValue = c.brokerRole === "SLAVE" ? c.haListenPort : ha.start();
+    const haServerAddr = `${c.brokerIP2}:${this.haPortValue}`;
     if (c.brokerRole === "SLAVE") {
       // An explicit haMasterAddress wins over what the namesrv says (Java: when at least 6 characters).
       if (c.haMasterAddress.length > 0) ha.updateMasterAddress(c.haMasterAddress);

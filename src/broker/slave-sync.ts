@@ -6,6 +6,7 @@ import { createLogger } from "../log.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
 import { RemotingClient } from "../remoting/client.ts";
+import { RemotingConnectError } from "../remoting/errors.ts";
 import type { ConsumerOffsetManager } from "./consumer-offsets.ts";
 import { parseJsonBody } from "./processors/json-body.ts";
 import type { ScheduleMessageService } from "./schedule.ts";
@@ -74,7 +75,7 @@ export class SlaveSynchronize {
     this.syncing = true;
     try {
       await this.part("topic config", master, async () => {
-        if (this.targets.topics.replaceFromMaster(await this.fetch(vipChannelAddr(master), RequestCode.GET_ALL_TOPIC_CONFIG))) {
+        if (this.targets.topics.replaceFromMaster(await this.fetchTopicConfig(master))) {
           log.info(`updated slave topic config from master ${master}`);
         }
       });
@@ -100,6 +101,19 @@ export class SlaveSynchronize {
       await run();
     } catch (err) {
       log.warn(`syncing ${what} from master ${master} failed: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * GET_ALL_TOPIC_CONFIG goes to the VIP port like Java; a master whose VIP port is not listenPort - 2
+   * (started with listenPort 0) is asked on its main port instead.
+   */
+  private async fetchTopicConfig(master: string): Promise<unknown> {
+    try {
+      return await this.fetch(vipChannelAddr(master), RequestCode.GET_ALL_TOPIC_CONFIG);
+    } catch (err) {
+      if (!(err instanceof RemotingConnectError)) throw err;
+      return this.fetch(master, RequestCode.GET_ALL_TOPIC_CONFIG);
     }
   }
 

@@ -56,7 +56,8 @@ describe("broker HA", () => {
     await pollUntil(async () => (await runtimeInfo(master)).haSlaveCount === "1");
     const slaveInfo = await runtimeInfo(slave);
     expect(slaveInfo.haRole).toBe("SLAVE");
-    expect(slaveInfo.haMasterAddress).toBe(`127.0.0.1:${master.broker.ha.getRuntimeInfo().master ? master.broker.getHaPortForTest() : 0}`);
+    expect(slaveInfo.haMasterAddress).toBe(`127.0.0.1:${master.broker.haPort}`);
+    expect(slaveInfo.haMasterConnected).toBe("true");
 
     for (let i = 0; i < 20; i++) {
       const r = await call(master, sendRequest(TOPIC, `m${i}`));
@@ -114,7 +115,11 @@ describe("broker HA", () => {
     const fromSlave = await call(slave, pullRequest(GROUP, TOPIC, 0, 0));
     expect(fromSlave.code).toBe(ResponseCode.SUCCESS);
     expect(fromSlave.extFields.suggestWhichBrokerId).toBe("0");
-    expect(fromSlave.body).toEqual(fromMaster.body!);
+    // The slave's commit log is a byte copy of the master's: the same records come back (the master,
+    // treating them as "in disk", returns at most 8 of them, the slave up to 32).
+    const masterBody = Buffer.from(fromMaster.body!);
+    expect(Buffer.from(fromSlave.body!).subarray(0, masterBody.length).equals(masterBody)).toBe(true);
+    expect(Number(fromSlave.extFields.nextBeginOffset)).toBeGreaterThanOrEqual(Number(fromMaster.extFields.nextBeginOffset));
   });
 
   test("UPDATE_CONSUMER_OFFSET on a slave is stored; a pull's piggy-backed commit is not", async () => {
@@ -123,8 +128,8 @@ describe("broker HA", () => {
     const query = (queueId: number) => call(slave, RemotingCommand.request(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: "G-ha-slave", topic: TOPIC, queueId: String(queueId) }));
     expect((await query(1)).extFields.offset).toBe("3");
     // sysFlag 0x1 | 0x4: COMMIT_OFFSET + SUBSCRIPTION.
-    expect((await call(slave, pullRequest("G-ha-slave", TOPIC, 2, 0, { sysFlag: String(0x1 | 0x4), commitOffset: "4" }))).code).toBe(ResponseCode.SUCCESS);
-    expect(slave.broker.offsets.queryOffset("G-ha-slave", TOPIC, 2)).toBe(-1);
+    expect((await call(slave, pullRequest("G-ha-slave", TOPIC, 0, 0, { sysFlag: String(0x1 | 0x4), commitOffset: "4" }))).code).toBe(ResponseCode.SUCCESS);
+    expect(slave.broker.offsets.queryOffset("G-ha-slave", TOPIC, 0)).toBe(-1);
   });
 
   test("a SYNC_MASTER without a slave answers SLAVE_NOT_AVAILABLE; the message is stored", async () => {
@@ -139,7 +144,7 @@ describe("broker HA", () => {
 
   test("a SYNC_MASTER whose slave stops acknowledging answers FLUSH_SLAVE_TIMEOUT after slaveTimeout", async () => {
     // A stand-in slave: reports the master's current end (in sync) once, then never again.
-    const haPort = lone.broker.getHaPortForTest();
+    const haPort = lone.broker.haPort;
     const socket = net.connect({ host: "127.0.0.1", port: haPort });
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
     try {

@@ -3,11 +3,16 @@
 // rollback never; the half topic shows up in topic stats.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
 import { AdminClient } from "../../src/client/admin.ts";
 import { TransactionProducer } from "../../src/client/transaction-producer.ts";
 import { SystemTopic } from "../../src/common/topic.ts";
+import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
+import { RemotingCommand } from "../../src/remoting/command.ts";
+import { RemotingClient } from "../../src/remoting/client.ts";
 import { type Standalone, collectingLogger, startStandalone, waitUntil } from "../client/standalone-fixture.ts";
-import { spawnTsmq, stopAllTsmq } from "./helpers.ts";
+import { freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
 
 /**
  * Fast check-backs: a run every 300 ms; halves checkable 1.5 s after birth, long enough to kill a
@@ -16,6 +21,8 @@ import { spawnTsmq, stopAllTsmq } from "./helpers.ts";
 const BROKER_CONF = "transactionCheckInterval=300\ntransactionTimeOut=1500\n";
 const TOPIC = "E2ETransaction";
 const RUN_TIMEOUT_MS = 30_000;
+/** Client timers short enough to find the restarted broker within a second. */
+const FAST_CLIENT_TIMERS = { pollNameServerIntervalMs: 200, heartbeatBrokerIntervalMs: 200, requestTimeoutMs: 1_000 };
 
 let sa: Standalone;
 let admin: AdminClient;
@@ -104,5 +111,72 @@ describe("tsmq produce --transaction", () => {
       }
     },
     RUN_TIMEOUT_MS * 2,
+  );
+});
+
+describe("broker crash", () => {
+  test(
+    "kill -9 between half message and check-back: after recovery the check commits it exactly once",
+    async () => {
+      const dir = fs.mkdtempSync(path.join(sa.dir, "crash-"));
+      const conf = path.join(dir, "broker.conf");
+      fs.writeFileSync(conf, BROKER_CONF);
+      const nsPort = await freePort();
+      const brokerPort = await freePort();
+      const namesrvAddr = `127.0.0.1:${nsPort}`;
+      const brokerAddr = `127.0.0.1:${brokerPort}`;
+      const boot = () =>
+        spawnTsmq(["standalone", "--store", path.join(dir, "store"), "-p", String(nsPort), "--broker-port", String(brokerPort), "-c", conf], {
+          ready: /standalone ready/,
+          readyTimeoutMs: RUN_TIMEOUT_MS,
+        });
+      let server: TsmqProcess = await boot();
+      const raw = new RemotingClient();
+      const checked: string[] = [];
+      const producer = new TransactionProducer({
+        namesrvAddr,
+        instanceName: "e2e-tx-crash",
+        groupName: "e2e_tx_crash",
+        logger: collectingLogger(),
+        ...FAST_CLIENT_TIMERS,
+        transactionListener: {
+          executeLocalTransaction: () => "UNKNOW",
+          checkLocalTransaction: (msg) => {
+            checked.push(new TextDecoder().decode(msg.body));
+            return "COMMIT_MESSAGE";
+          },
+        },
+      }).start();
+      const maxOffset = async (topic: string, queueId: number) =>
+        Number((await raw.invoke(brokerAddr, RemotingCommand.request(RequestCode.GET_MAX_OFFSET, { topic, queueId: String(queueId) }), 1_000)).extFields.offset ?? 0);
+      const countInTopic = async () => {
+        let n = 0;
+        for (let q = 0; q < 4; q++) n += await maxOffset("E2ETxCrash", q);
+        return n;
+      };
+      try {
+        const r = await producer.sendMessageInTransaction({ topic: "E2ETxCrash", body: "tx-crash" });
+        expect(r.localTransactionState).toBe("UNKNOW");
+        server.proc.kill("SIGKILL"); // before transactionTimeOut: no check has happened yet
+        await server.stop();
+        expect(checked).toHaveLength(0);
+
+        server = await boot();
+        await waitUntil("the half message committed by a check after recovery", async () => (await countInTopic().catch(() => 0)) === 1, RUN_TIMEOUT_MS);
+        expect(checked).toContain("tx-crash");
+        // Exactly once: wait until the check progress has passed every half message, then count again.
+        const progress = async () => {
+          const q = await raw.invoke(brokerAddr, RemotingCommand.request(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: "CID_RMQ_SYS_TRANS", topic: SystemTopic.TRANS_HALF, queueId: "0" }), 1_000);
+          return q.code === ResponseCode.SUCCESS ? Number(q.extFields.offset) : -1;
+        };
+        await waitUntil("check progress past every half message", async () => (await progress()) === (await maxOffset(SystemTopic.TRANS_HALF, 0)), RUN_TIMEOUT_MS);
+        expect(await countInTopic()).toBe(1);
+      } finally {
+        await producer.shutdown();
+        raw.close();
+        await server.stop();
+      }
+    },
+    RUN_TIMEOUT_MS * 3,
   );
 });
