@@ -2,6 +2,7 @@
 // loop per owned queue with flow control, concurrent or orderly consumption, retry through
 // CONSUMER_SEND_MSG_BACK, offsets committed to the broker or a local file (protocol doc 6.6-6.14).
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { Prop } from "../common/message.ts";
 import { isGroupNameIllegal, isRetryTopic, retryTopic, topicNameProblem } from "../common/topic.ts";
 import { ResponseCode } from "../remoting/codes.ts";
@@ -45,6 +46,8 @@ const LOCK_INTERVAL_MS = 20_000;
 const UNLOCK_WAIT_FOR_CONSUME_MS = 1_000;
 /** Longest wait for running listeners at shutdown, so their offsets are committed. */
 const SHUTDOWN_CONSUME_WAIT_MS = 10_000;
+/** How often those two waits check whether the listeners are done. */
+const LISTENER_POLL_INTERVAL_MS = 10;
 /** CONSUME_FROM_TIMESTAMP default: half an hour before start (Java consumeTimestamp). */
 const DEFAULT_CONSUME_TIMESTAMP_AGO_MS = 30 * 60_000;
 /** Java default retries of a concurrently consumed message before the DLQ. */
@@ -251,7 +254,7 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
     if (this.lockTimer) clearInterval(this.lockTimer);
     const deadline = Date.now() + SHUTDOWN_CONSUME_WAIT_MS;
     const active = () => (this.concurrentService?.active ?? 0) + (this.orderlyService?.active ?? 0);
-    while (active() > 0 && Date.now() < deadline) await Bun.sleep(10);
+    while (active() > 0 && Date.now() < deadline) await sleep(LISTENER_POLL_INTERVAL_MS);
     this.concurrentService?.clearBacklog();
     await this.offsetStore!.persistAll(this.rebalancer!.ownedQueues(), true);
     await this.rebalancer!.dropAll();
@@ -399,7 +402,7 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
     if (orderlyClustered) {
       // Let a running listener finish first, so the next owner does not consume alongside it.
       const deadline = Date.now() + UNLOCK_WAIT_FOR_CONSUME_MS;
-      while (pq.inListener && Date.now() < deadline) await Bun.sleep(10);
+      while (pq.inListener && Date.now() < deadline) await sleep(LISTENER_POLL_INTERVAL_MS);
       if (pq.inListener) return false;
       const addr = this.inst!.findMasterAddr(mq.brokerName);
       if (addr) await unlockBatch(this.inst!, addr, this.group, [mq]).catch((err) => this.inst!.log.warn(`unlock ${mqText(mq)} failed: ${errorText(err)}`));

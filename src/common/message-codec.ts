@@ -2,6 +2,7 @@
 // bodies (protocol doc §5.4) and offset message ids (protocol doc §5.6). Integers are big-endian.
 // The append path measures a record once, then writes it straight into the mapped segment.
 
+import { crc32 } from "node:zlib";
 import { SysFlag, stringToProperties, tagsHashCode, type MessageExt, type MessageInner } from "./message.ts";
 
 /** MAGICCODE of a message record (Java MESSAGE_MAGIC_CODE, -626843481). */
@@ -173,9 +174,12 @@ export function formatHost(address: Uint8Array, port: number): string {
   return `[${text}]:${port}`;
 }
 
-/** CRC32 (zlib polynomial) & 0x7FFFFFFF, as java.util.zip.CRC32 then masked by the broker. */
+/**
+ * CRC32 (zlib polynomial) & 0x7FFFFFFF, as java.util.zip.CRC32 then masked by the broker.
+ * node:zlib's crc32 (Node >= 20.15) so the client library runs on Node; on Bun it is as fast as Bun.hash.crc32.
+ */
 export function bodyCrc(body: Uint8Array): number {
-  return Bun.hash.crc32(body) & 0x7fffffff;
+  return crc32(body) & 0x7fffffff;
 }
 
 function utf8Length(text: string): number {

@@ -1,7 +1,6 @@
 // The connecting side: a pool of one TCP connection per "host:port", created lazily and shared by
 // every caller; requests the server sends back on that connection go to `onRequest`.
 
-import type { Socket } from "bun";
 import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import type { RemotingCommand, SerializeType } from "./command.ts";
@@ -9,10 +8,10 @@ import {
   type Processor,
   OUTBOUND_MAX_BYTES,
   requestNotSupported,
-  type SocketData,
   TcpConnection,
 } from "./connection.ts";
 import { RemotingConnectError, RemotingSendError, RemotingTimeoutError } from "./errors.ts";
+import { connectTcp, type TransportSocket } from "./transport.ts";
 
 const log = createLogger("remoting");
 
@@ -89,20 +88,7 @@ export class RemotingClient {
   private async connect(addr: string): Promise<TcpConnection> {
     const { host, port } = parseAddress(addr);
     const timeoutMs = this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-    const socketPromise = Bun.connect<SocketData>({
-      hostname: host,
-      port,
-      data: { conn: undefined },
-      socket: {
-        open: (socket) => this.opened(socket, addr),
-        data: (socket, chunk) => socket.data.conn?.handleData(chunk),
-        drain: (socket) => socket.data.conn?.handleDrain(),
-        close: (socket, error) => socket.data.conn?.handleSocketClosed(error),
-        error: (socket, error) => socket.data.conn?.handleSocketError(error),
-        // Failure is reported through the rejected promise below.
-        connectError: () => {},
-      },
-    });
+    const connPromise = connectTcp(host, port, (socket) => this.opened(socket, addr));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -110,19 +96,17 @@ export class RemotingClient {
         timeoutMs,
       );
     });
-    let socket: Socket<SocketData>;
+    let conn: TcpConnection;
     try {
-      socket = await Promise.race([socketPromise, timeout]);
+      conn = await Promise.race([connPromise, timeout]);
     } catch (err) {
       // A connect that completes after the timeout must not leak its socket.
-      socketPromise.then((late) => closeSocket(late), () => {});
+      connPromise.then((late) => late.close(), () => {});
       if (err instanceof RemotingConnectError) throw err;
       throw new RemotingConnectError(`connect to ${addr} failed: ${err instanceof Error ? err.message : String(err)}`, err);
     } finally {
       clearTimeout(timer);
     }
-    const conn = socket.data.conn;
-    if (conn === undefined) throw new RemotingConnectError(`connect to ${addr} produced no open socket`);
     if (this.isClosed) {
       conn.close();
       throw new RemotingConnectError(`client closed while connecting to ${addr}`);
@@ -132,8 +116,8 @@ export class RemotingClient {
     return conn;
   }
 
-  private opened(socket: Socket<SocketData>, addr: string): void {
-    const conn = new TcpConnection({
+  private opened(socket: TransportSocket, addr: string): TcpConnection {
+    return new TcpConnection({
       ownerName: "client",
       socket,
       processor: this.opts.onRequest ?? requestNotSupported,
@@ -141,7 +125,6 @@ export class RemotingClient {
       idleTimeoutMs: this.opts.idleTimeoutMs ?? CHANNEL_MAX_IDLE_MS,
       onClose: (closed) => this.forget(addr, closed),
     });
-    socket.data = { conn };
   }
 
   private forget(addr: string, conn: TcpConnection): void {
@@ -153,11 +136,6 @@ export class RemotingClient {
       log.error(`client: connection close listener failed for ${addr}`, err);
     }
   }
-}
-
-function closeSocket(socket: Socket<SocketData>): void {
-  if (socket.data.conn !== undefined) socket.data.conn.close();
-  else socket.terminate();
 }
 
 /** Splits "host:port" (IPv6 as "[::1]:port"); throws RemotingConnectError on anything else. */

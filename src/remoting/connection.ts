@@ -1,8 +1,7 @@
 // One TCP connection, shared by the server and client sides: frame decoding, request dispatch to a
-// processor, response matching by opaque, and an outbound queue drained on `drain` because Bun's
-// socket.write takes what fits and buffers nothing.
+// processor, response matching by opaque, and an outbound queue drained on `drain` because the
+// socket's write takes what fits and buffers nothing (Bun natively; Node through transport-node.ts).
 
-import type { Socket } from "bun";
 import assert from "node:assert";
 import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
@@ -10,6 +9,7 @@ import { ResponseCode } from "./codes.ts";
 import { FLAG_RESPONSE, RemotingCommand } from "./command.ts";
 import { RemotingSendError, RemotingTimeoutError } from "./errors.ts";
 import { FrameDecoder } from "./frame.ts";
+import type { TransportSocket } from "./transport.ts";
 
 const log = createLogger("remoting");
 
@@ -43,6 +43,14 @@ export const OUTBOUND_MAX_BYTES = 64 * 1024 * 1024;
 /** Queued frames are concatenated into one write up to this size: fewer syscalls, bounded copying. */
 const WRITE_BATCH_MAX_BYTES = 256 * 1024;
 
+/**
+ * Queued bytes that are written at once instead of at the end of the tick. Small enough that a
+ * burst (64 sends made in one tick) leaves in a few writes, so the peer starts on the first ones
+ * while this side builds the rest (both cores busy instead of a lockstep ping-pong); large enough
+ * that a write carries many frames. Env TSMQ_FLUSH_NOW_BYTES overrides it for benchmarking.
+ */
+const FLUSH_NOW_BYTES = Number(process.env.TSMQ_FLUSH_NOW_BYTES ?? 16 * 1024);
+
 /** In-flight invokes per connection (Java bounds async invokes at 65535 with a semaphore). */
 const PENDING_INVOKES_MAX = 65_536;
 
@@ -66,7 +74,7 @@ export interface SocketData {
 export interface ConnectionOptions {
   /** Who owns the connection, for log lines ("namesrv server", "client"). */
   ownerName: string;
-  socket: Socket<SocketData>;
+  socket: TransportSocket;
   /** Handles every inbound request. */
   processor: Processor;
   maxOutboundBytes?: number;
@@ -97,7 +105,7 @@ export function requestNotSupported(request: RemotingCommand): RemotingCommand {
 }
 
 /** "ip:port", with an IPv4-mapped IPv6 address shown as plain IPv4 (as Java prints it). */
-export function socketPeerAddress(socket: Socket<SocketData>): string {
+export function socketPeerAddress(socket: TransportSocket): string {
   const ip = socket.remoteAddress.startsWith("::ffff:") ? socket.remoteAddress.slice(7) : socket.remoteAddress;
   return `${ip}:${socket.remotePort}`;
 }
@@ -106,7 +114,7 @@ export class TcpConnection implements Connection {
   readonly id = ++nextConnectionId;
   readonly remoteAddress: string;
   private isClosed = false;
-  private readonly socket: Socket<SocketData>;
+  private readonly socket: TransportSocket;
   private readonly ownerName: string;
   private readonly processor: Processor;
   private readonly maxOutboundBytes: number;
@@ -364,7 +372,7 @@ export class TcpConnection implements Connection {
     this.queue.push(frame);
     this.queuedBytesCount += frame.length;
     if (this.waitingForDrain) return true;
-    if (this.queuedBytesCount >= WRITE_BATCH_MAX_BYTES) {
+    if (this.queuedBytesCount >= FLUSH_NOW_BYTES) {
       // A full batch is waiting: hand it to the kernel now rather than holding a burst in memory.
       this.flush();
       return !this.isClosed;

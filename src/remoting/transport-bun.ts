@@ -14,7 +14,7 @@ export async function connectBun<H extends SocketEventHandler>(
   onOpen: (socket: TransportSocket) => H,
 ): Promise<H> {
   let opened: H | undefined;
-  await Bun.connect<ClientSocketData>({
+  const socket = await Bun.connect<ClientSocketData>({
     hostname: host,
     port,
     data: { handler: undefined },
@@ -31,6 +31,9 @@ export async function connectBun<H extends SocketEventHandler>(
       connectError: () => {},
     },
   });
-  if (opened === undefined) throw new Error(`connect to ${host}:${port} produced no open socket`);
+  if (opened === undefined) {
+    socket.terminate();
+    throw new Error(`connect to ${host}:${port} produced no open socket`);
+  }
   return opened;
 }

@@ -27,12 +27,14 @@ const THIRD_BATCH = 1_500;
 const SEND_WINDOW = 128;
 /** The consumer holds its listener once it has this many messages, until the master is dead. */
 const KILL_AFTER_CONSUMED = 3_000;
+/** Small client-side cache, so most messages must be pulled after the kill, i.e. from the slave. */
+const PULL_THRESHOLD_FOR_QUEUE = 100;
+const PULL_BATCH_SIZE = 32;
 /** Longest wait for any one condition; the slave's HA client reconnects every 5 s. */
 const WAIT_TIMEOUT_MS = 20_000;
 const RPC_TIMEOUT_MS = 3_000;
 
 let dir: string;
-let namesrv: TsmqProcess;
 let master: TsmqProcess;
 let slave: TsmqProcess;
 let namesrvAddr: string;
@@ -129,7 +131,7 @@ beforeAll(async () => {
     slaveSynchronizeInterval: 1_000,
     storePathRootDir: path.join(dir, "slave"),
   });
-  namesrv = await spawnTsmq(["namesrv", "-p", String(nsPort)], { ready: /boot success/ });
+  await spawnTsmq(["namesrv", "-p", String(nsPort)], { ready: /boot success/ });
   master = await startMaster();
   slave = await startSlave();
 }, 240_000);
@@ -182,13 +184,13 @@ test("SYNC_MASTER + SLAVE: acknowledged sends survive kill -9 of the master; con
   let masterDead = false;
   let releaseHold: () => void = () => {};
   const hold = new Promise<void>((resolve) => (releaseHold = resolve));
-  const consumer = new PushConsumer({ ...clientOpts, instanceName: "ha-consumer", groupName: GROUP, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
+  const consumer = new PushConsumer({ ...clientOpts, instanceName: "ha-consumer", groupName: GROUP, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", pullThresholdForQueue: PULL_THRESHOLD_FOR_QUEUE, pullBatchSize: PULL_BATCH_SIZE });
   cleanups.push(() => consumer.shutdown());
   consumer.subscribe(TOPIC, "*");
   consumer.registerMessageListener(async (msgs) => {
     if (!masterDead && counts.size >= KILL_AFTER_CONSUMED) await hold;
     for (const m of msgs) counts.set(m.keys ?? "", (counts.get(m.keys ?? "") ?? 0) + 1);
-    return "CONSUME_SUCCESS";
+    return "CONSUME_SUCCESS" as const;
   });
   await consumer.start();
   await waitFor(`${KILL_AFTER_CONSUMED} messages consumed`, () => counts.size >= KILL_AFTER_CONSUMED);
@@ -198,6 +200,9 @@ test("SYNC_MASTER + SLAVE: acknowledged sends survive kill -9 of the master; con
   // ---- kill -9 the master: every acknowledged message is on the slave ---------------------------
   await kill9(master);
   masterDead = true;
+  // Consumed plus at most a full cache per queue: the rest can only come from the slave.
+  const pulledBeforeKill = counts.size + QUEUES * (PULL_THRESHOLD_FOR_QUEUE + PULL_BATCH_SIZE);
+  expect(pulledBeforeKill).toBeLessThan(FIRST_BATCH / 2);
   releaseHold();
   expect(sum(await queueMaxOffsets(slaveAddr))).toBe(FIRST_BATCH);
   await waitFor("every acknowledged message consumed from the slave", () => acked.every((k) => counts.has(k)), 40_000);
@@ -234,7 +239,9 @@ test("SYNC_MASTER + SLAVE: acknowledged sends survive kill -9 of the master; con
   await waitFor("two thirds of the third batch sent", () => sent >= (2 * THIRD_BATCH) / 3);
   slave = await startSlave();
   await third;
-  const reported = Number(/connected to master \S+, reporting offset (\d+)/.exec(slave.output())?.[1] ?? -1);
+  // It resumes from what it has on disk, not from the start of the master's last segment.
+  const line = await slave.waitForOutput(/connected to master \S+, reporting offset \d+/, WAIT_TIMEOUT_MS);
+  const reported = Number(/connected to master \S+, reporting offset (\d+)/.exec(line)![1]);
   expect(reported).toBeGreaterThanOrEqual(slaveOffsetBeforeKill);
   await waitFor("the restarted slave caught up", async () => {
     const info = await runtimeInfo(masterAddr);
