@@ -117,7 +117,7 @@ export class RemotingDecodeError extends Error {
 function encodeJsonHeader(cmd: RemotingCommand): Uint8Array {
   // Keys alphabetically, like fastjson; remark and extFields omitted when empty.
   const header: Record<string, unknown> = { code: cmd.code };
-  if (Object.keys(cmd.extFields).length > 0) header.extFields = cmd.extFields;
+  if (hasAnyKey(cmd.extFields)) header.extFields = cmd.extFields;
   header.flag = cmd.flag;
   header.language = cmd.language;
   header.opaque = cmd.opaque;
@@ -125,6 +125,12 @@ function encodeJsonHeader(cmd: RemotingCommand): Uint8Array {
   header.serializeTypeCurrentRPC = "JSON";
   header.version = cmd.version;
   return textEncoder.encode(JSON.stringify(header));
+}
+
+/** Whether `o` has an own enumerable key, without building the key array. */
+function hasAnyKey(o: ExtFields): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 function decodeJsonHeader(bytes: Uint8Array): RemotingCommand {
@@ -198,20 +204,26 @@ function allocateFrame(type: SerializeType, headerLength: number, body: Uint8Arr
 function encodeBinaryFrame(cmd: RemotingCommand): Uint8Array {
   // Sizes first, so the frame is allocated once and every string is written straight into it.
   const remarkLength = cmd.remark ? utf8Length(cmd.remark) : 0;
+  // Keys and values as two native arrays (same order): a keyed lookup per field on these
+  // differently shaped objects is a megamorphic access, the most expensive part of the encode.
   const keys = Object.keys(cmd.extFields);
-  const lengths: number[] = [];
+  const values = Object.values(cmd.extFields);
+  const lengths = new Array<number>(keys.length * 2);
   let extLength = 0;
-  for (const key of keys) {
-    const value = cmd.extFields[key]!;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const value = values[i]!;
     // A zero-length key or value decodes as null on a Java peer: leave such entries out.
     if (key.length === 0 || value.length === 0) {
-      lengths.push(0, 0);
+      lengths[2 * i] = 0;
+      lengths[2 * i + 1] = 0;
       continue;
     }
     const keyLength = utf8Length(key);
     const valueLength = utf8Length(value);
     if (keyLength > BINARY_KEY_MAX_BYTES) throw new RangeError(`extFields key of ${keyLength} bytes does not fit the binary header`);
-    lengths.push(keyLength, valueLength);
+    lengths[2 * i] = keyLength;
+    lengths[2 * i + 1] = valueLength;
     extLength += 2 + keyLength + 4 + valueLength;
   }
   const headerLength = BINARY_HEADER_FIXED_BYTES + remarkLength + extLength;
@@ -236,7 +248,7 @@ function encodeBinaryFrame(cmd: RemotingCommand): Uint8Array {
     view.setInt16(pos, keyLength);
     pos = writeUtf8(frame, pos + 2, keys[i]!, keyLength);
     view.setInt32(pos, valueLength);
-    pos = writeUtf8(frame, pos + 4, cmd.extFields[keys[i]!]!, valueLength);
+    pos = writeUtf8(frame, pos + 4, values[i]!, valueLength);
   }
   assert(pos === FRAME_HEADER_START + headerLength, "binary header size mismatch");
   return frame;
@@ -283,8 +295,21 @@ const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, 
 /** One-byte strings by byte value: binary header keys are mostly single letters (SEND_MESSAGE_V2's a..n). */
 const SINGLE_BYTE_STRINGS = Array.from({ length: 128 }, (_, b) => String.fromCharCode(b));
 
+/** ASCII strings up to this many bytes are built in JS; a native slicer call costs more than that. */
+const JS_DECODE_MAX_BYTES = 24;
+
 function readUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start === 1 && bytes[start]! < 0x80) return SINGLE_BYTE_STRINGS[bytes[start]!]!;
+  const length = end - start;
+  if (length === 1 && bytes[start]! < 0x80) return SINGLE_BYTE_STRINGS[bytes[start]!]!;
+  if (length <= JS_DECODE_MAX_BYTES) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      if (b >= 0x80) return utf8Slice.call(bytes, start, end);
+      s += SINGLE_BYTE_STRINGS[b]!;
+    }
+    return s;
+  }
   for (let i = start; i < end; i++) {
     if (bytes[i]! >= 0x80) return utf8Slice.call(bytes, start, end);
   }

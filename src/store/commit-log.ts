@@ -365,7 +365,19 @@ export class CommitLog implements FlushTarget {
       return false;
     }
     if (!file || file.fileFromOffset + file.wrotePosition !== startOffset) return false;
-    return file.appendBytes(bytes);
+    if (!file.appendBytes(bytes)) return false;
+    // SYNC_FLUSH: nothing waits on a slave, so schedule the fsync here (Java's GroupCommitService
+    // flushes every 10 ms even without requests); ASYNC_FLUSH's timer covers it anyway.
+    this.groupCommit?.wakeup();
+    return true;
+  }
+
+  /**
+   * Slave: the store time of a replicated record the dispatcher has read. The next flush covering
+   * it moves the checkpoint's physic timestamp (Java sets it from the dispatch on slaves).
+   */
+  noteReplicatedTimestamp(storeTimestamp: number): void {
+    if (storeTimestamp > this.lastStoreTimestamp) this.lastStoreTimestamp = storeTimestamp;
   }
 
   // ---- recovery ------------------------------------------------------------------------------

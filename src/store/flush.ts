@@ -104,6 +104,8 @@ export class GroupCommitService {
   private waiters: Waiter[] = [];
   private head = 0;
   private loop: Promise<void> | undefined;
+  /** A wakeup arrived while an fsync round was running: its data may be past that fsync, so run another. */
+  private wakeupPending = false;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
@@ -134,7 +136,11 @@ export class GroupCommitService {
    * such messages become durable soon even when no put waits.
    */
   wakeup(): void {
-    if (this.loop !== undefined || this.stopped) return;
+    if (this.stopped) return;
+    if (this.loop !== undefined) {
+      this.wakeupPending = true;
+      return;
+    }
     // Start after the current macrotask and all its promise chains, so every put they make
     // (e.g. the lanes a completed fsync just released) shares the first fsync.
     this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
@@ -143,6 +149,7 @@ export class GroupCommitService {
   private async run(): Promise<void> {
     try {
       do {
+        this.wakeupPending = false;
         let flushed: number;
         try {
           flushed = await this.target.flush(0);
@@ -153,7 +160,7 @@ export class GroupCommitService {
           continue;
         }
         this.completeUpTo(flushed);
-      } while (this.pendingCount > 0);
+      } while (this.pendingCount > 0 || (this.wakeupPending && !this.stopped));
     } finally {
       this.loop = undefined;
     }

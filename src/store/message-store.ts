@@ -121,6 +121,7 @@ export class MessageStore {
       delayLevelsMs: this.delayLevelsMs,
       onDispatched: (ts) => {
         this.lastDispatchedStoreTimestamp = ts;
+        if (config.brokerRole === "SLAVE") this.commitLog.noteReplicatedTimestamp(ts);
       },
     });
     this.cleanup = new CleanupService({
@@ -648,6 +649,11 @@ export class MessageStore {
 
   getMaxPhyOffset(): number {
     return this.commitLog.getMaxOffset();
+  }
+
+  /** Commit-log offset below which everything is fsynced. */
+  getFlushedPhyOffset(): number {
+    return this.commitLog.getFlushedWhere();
   }
 
   getMinPhyOffset(): number {

@@ -162,6 +162,56 @@ describe("broker HA", () => {
     }
   });
 
+  test("an ASYNC_MASTER answers at once and reports its slave's lag in the runtime info", async () => {
+    const asyncMaster = await startTestBroker({ overrides: { brokerName: "broker-async", brokerRole: "ASYNC_MASTER" } });
+    const socket = net.connect({ host: "127.0.0.1", port: asyncMaster.broker.haPort });
+    try {
+      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      expect((await call(asyncMaster, sendRequest(TOPIC, "first"))).code).toBe(ResponseCode.SUCCESS);
+      const acked = asyncMaster.broker.store.getMaxPhyOffset();
+      const report = Buffer.alloc(8); // int64 big-endian: the stand-in slave has everything below `acked`
+      report.writeBigInt64BE(BigInt(acked));
+      socket.write(report);
+      await pollUntil(async () => (await runtimeInfo(asyncMaster)).haSlaveAckOffset === String(acked));
+      // No slave ack is awaited: SUCCESS although the stand-in never reports again.
+      expect((await call(asyncMaster, sendRequest(TOPIC, "second"))).code).toBe(ResponseCode.SUCCESS);
+      const putWhere = asyncMaster.broker.store.getMaxPhyOffset();
+      expect(await runtimeInfo(asyncMaster)).toMatchObject({
+        haRole: "ASYNC_MASTER",
+        haSlaveCount: "1",
+        haInSyncSlaveCount: "1",
+        haMasterPutWhere: String(putWhere),
+        haSlaveAckOffset: String(acked),
+        haSlaveFallBehindBytes: String(putWhere - acked),
+      });
+    } finally {
+      socket.destroy();
+      await asyncMaster.destroy();
+    }
+  });
+
+  test("a slave given haMasterAddress replicates without a namesrv; as SYNC_FLUSH it fsyncs and moves its checkpoint", async () => {
+    const asyncMaster = await startTestBroker({ overrides: { brokerName: "broker-pair" } });
+    const pairSlave = await startTestBroker({
+      overrides: { brokerName: "broker-pair", brokerRole: "SLAVE", brokerId: 1, flushDiskType: "SYNC_FLUSH", haMasterAddress: `127.0.0.1:${asyncMaster.broker.haPort}` },
+    });
+    try {
+      const sentAfterMs = Date.now();
+      for (let i = 0; i < 5; i++) expect((await call(asyncMaster, sendRequest(TOPIC, `pair-${i}`))).code).toBe(ResponseCode.SUCCESS);
+      const end = asyncMaster.broker.store.getMaxPhyOffset();
+      await pollUntil(() => pairSlave.broker.store.getMaxPhyOffset() === end);
+      // Nothing waits for an fsync on a slave; the replicated bytes are still made durable.
+      await pollUntil(() => pairSlave.broker.store.getFlushedPhyOffset() === end);
+      await pairSlave.stop();
+      // Checkpoint bytes 0..7: int64 physicMsgTimestamp, the store time of the newest durable record.
+      const checkpoint = fs.readFileSync(path.join(pairSlave.dir, "checkpoint"));
+      expect(Number(checkpoint.readBigInt64BE(0))).toBeGreaterThanOrEqual(sentAfterMs);
+    } finally {
+      await pairSlave.destroy();
+      await asyncMaster.destroy();
+    }
+  });
+
   test("a SLAVE with brokerId 0 does not start", async () => {
     const dir = makeTempDir("tsmq-ha-bad-");
     try {
