@@ -17,6 +17,11 @@ const REPO_ROOT = path.resolve(import.meta.dir, "..");
 const MATRIX_START = "<!-- bench-matrix:start -->";
 const MATRIX_END = "<!-- bench-matrix:end -->";
 
+/**
+ * Topic of the produce runs: auto-created with the producer's 4 queues. (Java's default
+ * "BenchmarkTest" is pre-created with 1024 queues: 1024 consume-queue files before steady state.)
+ */
+const PRODUCE_TOPIC = "BenchTopic";
 /** Message body of every run: the issue's 1 KB. */
 const MESSAGE_SIZE_BYTES = 1024;
 /** Batch runs: the issue's batches of 32, from this many senders. */
@@ -155,7 +160,7 @@ const fmt = (v: number | undefined, digits = 2) => (v === undefined ? "-" : v.to
 
 async function produceRow(b: Broker, scenario: string, flush: string, args: string[]): Promise<Row> {
   const load = loadAverage();
-  const s = await bench(["produce", "-n", b.namesrv, "-s", String(MESSAGE_SIZE_BYTES), "-d", String(runSeconds), ...args]);
+  const s = await bench(["produce", "-n", b.namesrv, "-t", PRODUCE_TOPIC, "-s", String(MESSAGE_SIZE_BYTES), "-d", String(runSeconds), ...args]);
   const row: Row = {
     scenario,
     flush,
@@ -195,14 +200,14 @@ async function whileSampling<T>(b: Broker, work: Promise<T>): Promise<{ result: 
 
 async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-bench-matrix-"));
-  if (binary === "") {
-    binary = path.join(root, "tsmq");
-    compile(binary);
-  }
   const rows: Row[] = [];
   const notes: string[] = [];
   const began = Date.now();
   try {
+    if (binary === "") {
+      binary = path.join(root, "tsmq");
+      compile(binary);
+    }
     // ---- ASYNC_FLUSH: empty-store start, idle memory, senders 1..256, serialization, batches ----
     const asyncStore = path.join(root, "async", "store");
     fs.mkdirSync(asyncStore, { recursive: true });
@@ -241,7 +246,9 @@ async function main(): Promise<void> {
     const fill = await bench(["produce", "-n", b.namesrv, "-t", "DrainTest", "-s", String(MESSAGE_SIZE_BYTES), "-w", String(FILL_SENDERS), "-b", String(BATCH_SIZE), "-c", String(backlog)]);
     notes.push(`Backlog fill: ${fill.sent} messages (${recoveryGiB} GiB commit log) in ${(fill.elapsedMs / 1000).toFixed(1)} s = ${fill.tps} msgs/s, batches of ${BATCH_SIZE} (load ${fillLoad})`);
     const drainLoad = loadAverage();
-    const drain = await bench(["consume", "-n", b.namesrv, "-t", "DrainTest", "--first", "-b", String(BATCH_SIZE), "-c", String(fill.sent)]);
+    // The backlog also holds the fill's one untimed warm-up send.
+    const backlogTotal = fill.sent + 1;
+    const drain = await bench(["consume", "-n", b.namesrv, "-t", "DrainTest", "--first", "-b", String(BATCH_SIZE), "-c", String(backlogTotal)]);
     rows.push({
       scenario: `drain ${drain.consumed} backlog, 1 push consumer`,
       flush: "ASYNC",
@@ -249,7 +256,7 @@ async function main(): Promise<void> {
       avg: "-",
       p99: "-",
       max: "-",
-      failed: String(fill.sent - drain.consumed),
+      failed: String(backlogTotal - drain.consumed),
       load: drainLoad,
     });
     await stopBroker(b, "SIGKILL");

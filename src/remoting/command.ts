@@ -295,6 +295,11 @@ const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, 
 /** One-byte strings by byte value: binary header keys are mostly single letters (SEND_MESSAGE_V2's a..n). */
 const SINGLE_BYTE_STRINGS = Array.from({ length: 128 }, (_, b) => String.fromCharCode(b));
 
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
 /** ASCII strings up to this many bytes are built in JS; a native slicer call costs more than that. */
 const JS_DECODE_MAX_BYTES = 24;
 
@@ -337,17 +342,23 @@ function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
   if (extLength < 0 || extEnd > bytes.length) {
     throw new RemotingDecodeError(`binary header extFields length ${extLength} out of range`);
   }
+  // The whole region as one Latin-1 string (one byte per char, so byte offsets are string
+  // offsets): ASCII keys and values are substrings of it, one native call instead of one per field.
+  const extStart = pos;
+  const region = extLength > 0 ? latin1Slice.call(bytes, extStart, extEnd) : "";
+  const field = (start: number, end: number): string =>
+    isAscii(bytes, start, end) ? region.substring(start - extStart, end - extStart) : utf8Slice.call(bytes, start, end);
   while (pos < extEnd) {
     if (pos + 2 > extEnd) throw new RemotingDecodeError("binary header extFields entry cut in its key length");
     const keyLength = view.getInt16(pos);
     pos += 2;
     if (keyLength < 0 || pos + keyLength + 4 > extEnd) throw new RemotingDecodeError("binary header extFields key out of range");
-    const key = readUtf8(bytes, pos, pos + keyLength);
+    const key = field(pos, pos + keyLength);
     pos += keyLength;
     const valueLength = view.getInt32(pos);
     pos += 4;
     if (valueLength < 0 || pos + valueLength > extEnd) throw new RemotingDecodeError("binary header extFields value out of range");
-    cmd.extFields[key] = readUtf8(bytes, pos, pos + valueLength);
+    cmd.extFields[key] = field(pos, pos + valueLength);
     pos += valueLength;
   }
   cmd.serializeType = SerializeType.ROCKETMQ;

@@ -11,6 +11,7 @@ import { parseNamesrvConfig } from "../../src/config/namesrv-config.ts";
 import { NameServer } from "../../src/namesrv/namesrv.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
+import { vipChannelAddr } from "../../src/broker/slave-sync.ts";
 import { INVOKE_TIMEOUT_MS, jsonOf, makeTempDir, pollUntil, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
 
 const TOPIC = "HaTopic";
@@ -210,6 +211,20 @@ describe("broker HA", () => {
       await pairSlave.destroy();
       await asyncMaster.destroy();
     }
+  });
+
+  test("GET_ALL_TOPIC_CONFIG goes to the master's VIP port, listenPort - 2 (Java brokerVIPChannel)", () => {
+    expect(vipChannelAddr("10.0.0.1:10911")).toBe("10.0.0.1:10909");
+    expect(vipChannelAddr("10.0.0.1:2")).toBe("10.0.0.1:2");
+    expect(vipChannelAddr("no-port")).toBe("no-port");
+  });
+
+  test("UPDATE_BROKER_CONFIG cannot change brokerRole or brokerId of a running broker", async () => {
+    const update = RemotingCommand.request(RequestCode.UPDATE_BROKER_CONFIG, {}, new TextEncoder().encode("brokerRole=SLAVE\nbrokerId=3\n"));
+    const r = await call(lone, update);
+    expect(r.code).toBe(ResponseCode.NO_PERMISSION);
+    expect(lone.broker.config.brokerRole).toBe("SYNC_MASTER");
+    expect(lone.broker.config.brokerId).toBe(0);
   });
 
   test("a SLAVE with brokerId 0 does not start", async () => {

@@ -132,6 +132,33 @@ describe("SYNC_FLUSH group commit", () => {
     await waitUntil(() => log.getFlushedWhere() === log.getMaxOffset());
   });
 
+  test("a wakeup during a running fsync gets its own fsync round (WAIT=false puts, slave appends)", async () => {
+    let end = 100;
+    let flushedWhere = 0;
+    const gates: Array<() => void> = [];
+    let hang = true;
+    const target: FlushTarget = {
+      // Each fsync covers what was appended when it started, then hangs until the test releases it.
+      flush: () => {
+        const covered = end;
+        if (!hang) return Promise.resolve((flushedWhere = covered));
+        return new Promise<number>((resolve) => gates.push(() => resolve((flushedWhere = covered))));
+      },
+      getFlushedWhere: () => flushedWhere,
+    };
+    const service = new GroupCommitService(target, { timeoutMs: 60_000 });
+    service.wakeup();
+    await waitUntil(() => gates.length === 1);
+    end = 200; // appended while the first fsync runs
+    service.wakeup();
+    gates[0]!();
+    await waitUntil(() => gates.length === 2);
+    gates[1]!();
+    await waitUntil(() => flushedWhere === 200);
+    hang = false;
+    await service.shutdown();
+  });
+
   test("the waiter queue is bounded", async () => {
     let release!: (offset: number) => void;
     const stuck = new Promise<number>((resolve) => (release = resolve));

@@ -50,6 +50,9 @@ export const BROKER_CONFIG_BLOCK_LIST = new Set([
   "namesrvAddr",
   "listenPort",
   "haListenPort",
+  // The HA service (server on a master, client on a slave) and the registered id are fixed at start.
+  "brokerRole",
+  "brokerId",
 ]);
 
 /** Block by shape too, so a future path-like key is refused without being listed. */
