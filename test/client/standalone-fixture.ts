@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, spawnTsmq, type TsmqProcess } from "../e2e/helpers.ts";
+import { freeBrokerPort, freePort, spawnTsmq, type TsmqProcess } from "../e2e/helpers.ts";
 import type { ClientLogger } from "../../src/client/client-config.ts";
 
 /** Every delay level 1 s, so retries and delayed messages come back fast. */
@@ -24,7 +24,7 @@ export async function startStandalone(extraConf = ""): Promise<Standalone> {
   const conf = path.join(dir, "broker.conf");
   fs.writeFileSync(conf, `messageDelayLevel=${SHORT_DELAY_LEVELS}\n${extraConf}`);
   const namesrvPort = await freePort();
-  const brokerPort = await freePort();
+  const brokerPort = await freeBrokerPort();
   const proc = await spawnTsmq(["standalone", "--store", path.join(dir, "store"), "-p", String(namesrvPort), "--broker-port", String(brokerPort), "-c", conf], {
     ready: /standalone ready/,
     readyTimeoutMs: 30_000,

@@ -15,7 +15,7 @@ import { PushConsumer } from "../../src/client/push-consumer.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
 import { RemotingClient } from "../../src/remoting/client.ts";
-import { ensureBinary, freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
+import { ensureBinary, freeBrokerPort, freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
 
 const TOPIC = "HaE2E";
 const GROUP = "ha_e2e_consumer";
@@ -99,7 +99,7 @@ async function kill9(p: TsmqProcess): Promise<void> {
 beforeAll(async () => {
   await ensureBinary();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-ha-e2e-"));
-  const [nsPort, masterPort, slavePort] = [await freePort(), await freePort(), await freePort()];
+  const [nsPort, masterPort, slavePort] = [await freePort(), await freeBrokerPort(), await freeBrokerPort()];
   namesrvAddr = `127.0.0.1:${nsPort}`;
   masterAddr = `127.0.0.1:${masterPort}`;
   slaveAddr = `127.0.0.1:${slavePort}`;

@@ -205,13 +205,50 @@ export async function stopAllTsmq(): Promise<void> {
 }
 
 /** A TCP port that was free a moment ago (bind port 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports handed out in this test process: later picks avoid them and their broker neighbours. */
+const handedOutPorts = new Set<number>();
+
+/** An ephemeral port that is free now (the OS picks it) and not handed out before in this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < PORT_PICK_ATTEMPTS; attempt++) {
+    const port = await bindAndRelease(0);
+    if (port !== undefined && !handedOutPorts.has(port)) {
+      handedOutPorts.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port after ${PORT_PICK_ATTEMPTS} attempts`);
+}
+
+/**
+ * A broker listen port P whose neighbours are free too: a broker also binds P - 2 (VIP channel)
+ * and P + 1 (HA), so a plain free port can collide with another test's process.
+ */
+export async function freeBrokerPort(): Promise<number> {
+  for (let attempt = 0; attempt < PORT_PICK_ATTEMPTS; attempt++) {
+    const port = await freePort();
+    const neighbours = [port - 2, port + 1];
+    if (neighbours.some((p) => p < 1024 || p > 65535 || handedOutPorts.has(p))) continue;
+    const bound = await Promise.all(neighbours.map((p) => bindAndRelease(p)));
+    if (bound.every((p) => p !== undefined)) {
+      for (const p of neighbours) handedOutPorts.add(p);
+      return port;
+    }
+  }
+  throw new Error(`no free broker port (with P-2 and P+1 free) after ${PORT_PICK_ATTEMPTS} attempts`);
+}
+
+/** Bounds the port search; a busy machine rarely needs more than a few. */
+const PORT_PICK_ATTEMPTS = 50;
+
+/** Binds `port` on 127.0.0.1 (0 = any), closes it again, and gives the port, or undefined if it was taken. */
+function bindAndRelease(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => {
+      const bound = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(bound));
     });
   });
 }

@@ -10,7 +10,7 @@ import path from "node:path";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
 import { RemotingClient } from "../../src/remoting/client.ts";
-import { ensureBinary, freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
+import { ensureBinary, freeBrokerPort, freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
 
 const READY = /tsmq standalone ready/;
 const INVOKE_TIMEOUT_MS = 5_000;
@@ -41,7 +41,7 @@ describe("tsmq standalone (compiled binary)", () => {
     await ensureBinary();
     storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-e2e-standalone-"));
     namesrvPort = await freePort();
-    brokerPort = await freePort();
+    brokerPort = await freeBrokerPort();
     proc = await spawnTsmq(["standalone", "--store", storeDir, "-p", String(namesrvPort), "--broker-port", String(brokerPort)], { ready: READY });
   }, 300_000);
 
@@ -93,7 +93,7 @@ describe("tsmq broker -c (compiled binary)", () => {
     const client = new RemotingClient();
     try {
       const nsPort = await freePort();
-      const brokerPort = await freePort();
+      const brokerPort = await freeBrokerPort();
       await spawnTsmq(["namesrv", "-p", String(nsPort), "--kvConfigPath", path.join(dir, "kv.json")], { ready: /boot success/ });
       const conf = path.join(dir, "broker.conf");
       fs.writeFileSync(

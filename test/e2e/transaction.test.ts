@@ -12,7 +12,7 @@ import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
 import { RemotingClient } from "../../src/remoting/client.ts";
 import { type Standalone, collectingLogger, startStandalone, waitUntil } from "../client/standalone-fixture.ts";
-import { freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
+import { freeBrokerPort, freePort, spawnTsmq, stopAllTsmq, type TsmqProcess } from "./helpers.ts";
 
 /**
  * Fast check-backs: a run every 300 ms; halves checkable 1.5 s after birth, long enough to kill a
@@ -122,7 +122,7 @@ describe("broker crash", () => {
       const conf = path.join(dir, "broker.conf");
       fs.writeFileSync(conf, BROKER_CONF);
       const nsPort = await freePort();
-      const brokerPort = await freePort();
+      const brokerPort = await freeBrokerPort();
       const namesrvAddr = `127.0.0.1:${nsPort}`;
       const brokerAddr = `127.0.0.1:${brokerPort}`;
       const boot = () =>
