@@ -3,9 +3,10 @@
 // broker memory and time to ready. The table replaces the block between the matrix markers in
 // BENCHMARKS.md (pass --no-write to only print it).
 //
-// Usage: bun scripts/bench-matrix.ts [--seconds N] [--recovery-gib G] [--binary PATH] [--no-write] [--out FILE]
+// Usage: bun scripts/bench-matrix.ts [--seconds N] [--backlog N] [--binary PATH] [--no-write] [--out FILE]
 //   --seconds       length of each produce run (default 8)
-//   --recovery-gib  commit log written before the drain and the kill -9 recovery (default 2)
+//   --backlog       messages written before the drain and the kill -9 recovery (default 5,000,000:
+//                   about 6 GiB of commit log, more than the issue's 2 GiB recovery case)
 //   --binary        use this tsmq executable instead of compiling src/cli.ts into the temp dir
 
 import type { Subprocess } from "bun";
@@ -29,14 +30,14 @@ const BATCH_SIZE = 32;
 const BATCH_SENDERS = 16;
 /** Senders of the backlog fill (batches, so the fill is quick). */
 const FILL_SENDERS = 8;
-/** Commit-log bytes per 1 KB message (record header, topic, properties). */
-const RECORD_SIZE_BYTES = 1024 + 210;
 /** Longest wait for the broker's ready line. */
 const READY_TIMEOUT_MS = 120_000;
 /** Settle time before the idle memory sample (timers armed, startup garbage collected). */
 const IDLE_SETTLE_MS = 2_000;
 /** Memory sampling period during a loaded run. */
 const MEMORY_SAMPLE_INTERVAL_MS = 500;
+/** Untimed load on a fresh broker before its first recorded run, so the JIT has compiled the hot path. */
+const WARM_UP_SECONDS = 3;
 /** Grace between SIGTERM and SIGKILL when stopping the broker. */
 const STOP_GRACE_MS = 10_000;
 
@@ -45,7 +46,7 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const runSeconds = Number(arg("--seconds") ?? 8);
-const recoveryGiB = Number(arg("--recovery-gib") ?? 2);
+const backlogMessages = Number(arg("--backlog") ?? 5_000_000);
 const outFile = arg("--out") ?? path.join(REPO_ROOT, "BENCHMARKS.md");
 /** The executable under test; set in main(). */
 let binary = arg("--binary") ?? "";
@@ -63,6 +64,10 @@ function compile(outfile: string): void {
 
 interface Row {
   scenario: string;
+  /** CPU µs per message of the load generator (all its threads). */
+  clientCpu: string;
+  /** CPU µs per message of the broker (all its threads) during the run. */
+  brokerCpu: string;
   flush: string;
   tps: string;
   avg: string;
@@ -72,16 +77,40 @@ interface Row {
   load: string;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU of a process so far, in µs. */
+function cpuUs(pid: number): number {
+  // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
 function loadAverage(): string {
   return fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
-/** Private and proportional memory of a process, without mappings of files under `excludeDir`. */
-function memoryMiB(pid: number, excludeDir: string): { privateMiB: number; pssMiB: number; rssMiB: number } {
+interface Memory {
+  privateMiB: number;
+  pssMiB: number;
+  rssMiB: number;
+  /** Anonymous memory (heap, JIT code, buffers): what the process itself allocated. */
+  anonMiB: number;
+}
+
+/**
+ * Private and proportional memory of a process, without mappings of files under `excludeDir`.
+ * Private includes the pages of the executable this process alone maps (a freshly built binary's
+ * pages even count as dirty until written back); anonymous memory is the process's own.
+ */
+function memoryMiB(pid: number, excludeDir: string): Memory {
   const text = fs.readFileSync(`/proc/${pid}/smaps`, "utf8");
   let privateKiB = 0;
   let pssKiB = 0;
   let rssKiB = 0;
+  let anonKiB = 0;
   let excluded = false;
   for (const line of text.split("\n")) {
     const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
@@ -96,8 +125,9 @@ function memoryMiB(pid: number, excludeDir: string): { privateMiB: number; pssMi
     if (field[1] === "Private_Clean" || field[1] === "Private_Dirty") privateKiB += kib;
     else if (field[1] === "Pss") pssKiB += kib;
     else if (field[1] === "Rss") rssKiB += kib;
+    else if (field[1] === "Anonymous") anonKiB += kib;
   }
-  return { privateMiB: privateKiB / 1024, pssMiB: pssKiB / 1024, rssMiB: rssKiB / 1024 };
+  return { privateMiB: privateKiB / 1024, pssMiB: pssKiB / 1024, rssMiB: rssKiB / 1024, anonMiB: anonKiB / 1024 };
 }
 
 interface Broker {
@@ -160,9 +190,13 @@ const fmt = (v: number | undefined, digits = 2) => (v === undefined ? "-" : v.to
 
 async function produceRow(b: Broker, scenario: string, flush: string, args: string[]): Promise<Row> {
   const load = loadAverage();
+  const brokerCpuBefore = cpuUs(b.proc.pid);
   const s = await bench(["produce", "-n", b.namesrv, "-t", PRODUCE_TOPIC, "-s", String(MESSAGE_SIZE_BYTES), "-d", String(runSeconds), ...args]);
+  const brokerCpuUs = cpuUs(b.proc.pid) - brokerCpuBefore;
   const row: Row = {
     scenario,
+    clientCpu: fmt(s.cpuUsPerMessage, 1),
+    brokerCpu: s.sent > 0 ? fmt(brokerCpuUs / s.sent, 1) : "-",
     flush,
     tps: String(s.tps),
     avg: fmt(s.averageRtMs),
@@ -175,15 +209,22 @@ async function produceRow(b: Broker, scenario: string, flush: string, args: stri
   return row;
 }
 
+/** Drives a fresh broker for WARM_UP_SECONDS without recording anything. */
+async function warmUp(b: Broker): Promise<void> {
+  await bench(["produce", "-n", b.namesrv, "-t", PRODUCE_TOPIC, "-s", String(MESSAGE_SIZE_BYTES), "-w", "64", "-d", String(WARM_UP_SECONDS)]);
+}
+
 /** Samples the broker's memory until `work` settles; returns the work's result and the peak. */
-async function whileSampling<T>(b: Broker, work: Promise<T>): Promise<{ result: T; peakPrivateMiB: number; peakPssMiB: number }> {
+async function whileSampling<T>(b: Broker, work: Promise<T>): Promise<{ result: T; peakPrivateMiB: number; peakPssMiB: number; peakAnonMiB: number }> {
   let peakPrivateMiB = 0;
   let peakPssMiB = 0;
+  let peakAnonMiB = 0;
   const sample = () => {
     try {
       const m = memoryMiB(b.proc.pid, b.storeDir);
       peakPrivateMiB = Math.max(peakPrivateMiB, m.privateMiB);
       peakPssMiB = Math.max(peakPssMiB, m.pssMiB);
+      peakAnonMiB = Math.max(peakAnonMiB, m.anonMiB);
     } catch {
       // The broker exited; the run reports the failure.
     }
@@ -192,7 +233,7 @@ async function whileSampling<T>(b: Broker, work: Promise<T>): Promise<{ result: 
   try {
     const result = await work;
     sample();
-    return { result, peakPrivateMiB, peakPssMiB };
+    return { result, peakPrivateMiB, peakPssMiB, peakAnonMiB };
   } finally {
     clearInterval(timer);
   }
@@ -215,17 +256,22 @@ async function main(): Promise<void> {
     notes.push(`Time to ready, empty store (spawn to ready line): ${b.readyMs.toFixed(0)} ms`);
     await Bun.sleep(IDLE_SETTLE_MS);
     const idle = memoryMiB(b.proc.pid, asyncStore);
-    notes.push(`Broker memory idle: private ${idle.privateMiB.toFixed(1)} MiB, PSS ${idle.pssMiB.toFixed(1)} MiB, RSS ${idle.rssMiB.toFixed(1)} MiB (store mappings excluded)`);
+    notes.push(
+      `Broker memory idle: private ${idle.privateMiB.toFixed(1)} MiB, PSS ${idle.pssMiB.toFixed(1)} MiB, RSS ${idle.rssMiB.toFixed(1)} MiB, ` +
+        `of which anonymous ${idle.anonMiB.toFixed(1)} MiB (the rest is the executable's own pages; store mappings excluded)`,
+    );
+    await warmUp(b);
     for (const w of [1, 16, 64]) rows.push(await produceRow(b, `${w} in flight`, "ASYNC", ["-w", String(w)]));
+    // Right after the JSON run at 64, so both see the same store size (later runs append to a bigger log).
+    rows.push(await produceRow(b, "64 in flight, ROCKETMQ header", "ASYNC", ["-w", "64", "--serialize-type", "ROCKETMQ"]));
+    rows.push(await produceRow(b, "64 in flight, lean path (no Producer)", "ASYNC", ["-w", "64", "--lean"]));
     const loaded = await whileSampling(b, produceRow(b, "256 in flight", "ASYNC", ["-w", "256"]));
     rows.push(loaded.result);
-    rows.push(await produceRow(b, "64 in flight, ROCKETMQ header", "ASYNC", ["-w", "64", "--serialize-type", "ROCKETMQ"]));
-    rows.push(await produceRow(b, "64 in flight, JSON header", "ASYNC", ["-w", "64", "--serialize-type", "JSON"]));
     const batched = await whileSampling(b, produceRow(b, `batches of ${BATCH_SIZE}, ${BATCH_SENDERS} in flight`, "ASYNC", ["-w", String(BATCH_SENDERS), "-b", String(BATCH_SIZE)]));
     rows.push(batched.result);
     notes.push(
       `Broker memory loaded (peak during the 256-in-flight and batch runs): private ${Math.max(loaded.peakPrivateMiB, batched.peakPrivateMiB).toFixed(1)} MiB, ` +
-        `PSS ${Math.max(loaded.peakPssMiB, batched.peakPssMiB).toFixed(1)} MiB (store mappings excluded)`,
+        `PSS ${Math.max(loaded.peakPssMiB, batched.peakPssMiB).toFixed(1)} MiB, anonymous ${Math.max(loaded.peakAnonMiB, batched.peakAnonMiB).toFixed(1)} MiB (store mappings excluded)`,
     );
     await stopBroker(b, "SIGTERM");
 
@@ -233,6 +279,7 @@ async function main(): Promise<void> {
     const syncStore = path.join(root, "sync", "store");
     fs.mkdirSync(syncStore, { recursive: true });
     b = await startBroker(syncStore, "flushDiskType=SYNC_FLUSH\n");
+    await warmUp(b);
     for (const w of [64, 256]) rows.push(await produceRow(b, `${w} in flight`, "SYNC", ["-w", String(w)]));
     await stopBroker(b, "SIGTERM");
     fs.rmSync(path.join(root, "sync"), { recursive: true, force: true });
@@ -241,16 +288,18 @@ async function main(): Promise<void> {
     const drainStore = path.join(root, "drain", "store");
     fs.mkdirSync(drainStore, { recursive: true });
     b = await startBroker(drainStore, "flushDiskType=ASYNC_FLUSH\n");
-    const backlog = Math.floor((recoveryGiB * 1024 ** 3) / RECORD_SIZE_BYTES / BATCH_SIZE) * BATCH_SIZE;
     const fillLoad = loadAverage();
-    const fill = await bench(["produce", "-n", b.namesrv, "-t", "DrainTest", "-s", String(MESSAGE_SIZE_BYTES), "-w", String(FILL_SENDERS), "-b", String(BATCH_SIZE), "-c", String(backlog)]);
-    notes.push(`Backlog fill: ${fill.sent} messages (${recoveryGiB} GiB commit log) in ${(fill.elapsedMs / 1000).toFixed(1)} s = ${fill.tps} msgs/s, batches of ${BATCH_SIZE} (load ${fillLoad})`);
+    const fill = await bench(["produce", "-n", b.namesrv, "-t", "DrainTest", "-s", String(MESSAGE_SIZE_BYTES), "-w", String(FILL_SENDERS), "-b", String(BATCH_SIZE), "-c", String(backlogMessages)]);
+    notes.push(`Backlog fill: ${fill.sent} messages in ${(fill.elapsedMs / 1000).toFixed(1)} s = ${fill.tps} msgs/s, batches of ${BATCH_SIZE} from ${FILL_SENDERS} senders (load ${fillLoad})`);
     const drainLoad = loadAverage();
+    const drainCpuBefore = cpuUs(b.proc.pid);
     // The backlog also holds the fill's one untimed warm-up send.
     const backlogTotal = fill.sent + 1;
     const drain = await bench(["consume", "-n", b.namesrv, "-t", "DrainTest", "--first", "-b", String(BATCH_SIZE), "-c", String(backlogTotal)]);
     rows.push({
       scenario: `drain ${drain.consumed} backlog, 1 push consumer`,
+      clientCpu: fmt(drain.cpuUsPerMessage, 1),
+      brokerCpu: fmt((cpuUs(b.proc.pid) - drainCpuBefore) / Math.max(1, drain.consumed), 1),
       flush: "ASYNC",
       tps: String(drain.tps),
       avg: "-",
@@ -267,7 +316,9 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
-  notes.push(`Matrix run time: ${((Date.now() - began) / 1000).toFixed(0)} s; ${runSeconds} s per produce run`);
+  notes.push(
+    `Matrix run time: ${((Date.now() - began) / 1000).toFixed(0)} s; ${runSeconds} s per produce run, after ${WARM_UP_SECONDS} s of unrecorded load on each fresh broker (JIT warm-up)`,
+  );
   const table = render(rows, notes);
   console.log(table);
   if (!process.argv.includes("--no-write")) writeInto(outFile, table);
@@ -277,11 +328,11 @@ function render(rows: Row[], notes: string[]): string {
   const cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
   const lines = [
     `Run ${new Date().toISOString()} on ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Bun ${Bun.version}.`,
-    `Command: \`bun scripts/bench-matrix.ts ${process.argv.slice(2).join(" ")}\`. Broker \`./tsmq standalone\` and load generator \`./tsmq bench\` on the same machine; ${MESSAGE_SIZE_BYTES}-byte bodies; one producer connection; every sender waits for its ack.`,
+    `Command: \`bun scripts/bench-matrix.ts ${process.argv.slice(2).join(" ")}\`. Broker \`./tsmq standalone\` and load generator \`./tsmq bench\` on the same machine; ${MESSAGE_SIZE_BYTES}-byte bodies; one producer connection; every sender waits for its ack; JSON request headers unless the row says ROCKETMQ; topic \`${PRODUCE_TOPIC}\` (4 queues).`,
     "",
-    "| scenario | flush | msgs/s | avg RT ms | p99 RT ms | max RT ms | failed | load avg (1/5/15 min) |",
-    "|---|---|---:|---:|---:|---:|---:|---|",
-    ...rows.map((r) => `| ${r.scenario} | ${r.flush} | ${r.tps} | ${r.avg} | ${r.p99} | ${r.max} | ${r.failed} | ${r.load} |`),
+    "| scenario | flush | msgs/s | avg RT ms | p99 RT ms | max RT ms | failed | broker CPU µs/msg | bench CPU µs/msg | load avg (1/5/15 min) |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...rows.map((r) => `| ${r.scenario} | ${r.flush} | ${r.tps} | ${r.avg} | ${r.p99} | ${r.max} | ${r.failed} | ${r.brokerCpu} | ${r.clientCpu} | ${r.load} |`),
     "",
     ...notes.map((n) => `- ${n}`),
   ];

@@ -31,6 +31,8 @@ export interface ConsumeSummary {
   maxBornToConsumeMs: number;
   averageStoreToConsumeMs: number;
   maxStoreToConsumeMs: number;
+  /** CPU (user + system) this consumer process spent per message consumed. */
+  cpuUsPerMessage: number;
 }
 
 /** Pull batch of the benchmark consumer: the broker's per-pull maximum, fewer round trips. */
@@ -80,6 +82,7 @@ export class ConsumeBench {
       return "CONSUME_SUCCESS";
     });
     const startMs = performance.now();
+    const startCpu = process.cpuUsage();
     const timer = setInterval(() => this.report(), o.reportIntervalMs);
     const deadline = o.durationMs === undefined ? undefined : setTimeout(() => this.stop(), o.durationMs);
     try {
@@ -90,7 +93,8 @@ export class ConsumeBench {
       clearTimeout(deadline);
       await consumer.shutdown();
     }
-    return this.summary(this.stopMs - startMs);
+    const cpu = process.cpuUsage(startCpu);
+    return this.summary(this.stopMs - startMs, cpu.user + cpu.system);
   }
 
   private onMessages(msgs: ConsumedMessage[]): void {
@@ -122,7 +126,7 @@ export class ConsumeBench {
     this.storeInterval.reset();
   }
 
-  private summary(elapsedMs: number): ConsumeSummary {
+  private summary(elapsedMs: number, cpuUs: number): ConsumeSummary {
     return {
       consumed: this.consumed,
       elapsedMs: Math.round(elapsedMs),
@@ -131,6 +135,7 @@ export class ConsumeBench {
       maxBornToConsumeMs: this.bornTotal.maxMs,
       averageStoreToConsumeMs: this.storeTotal.averageMs,
       maxStoreToConsumeMs: this.storeTotal.maxMs,
+      cpuUsPerMessage: this.consumed > 0 ? cpuUs / this.consumed : 0,
     };
   }
 }
@@ -139,6 +144,6 @@ export function formatConsumeSummary(s: ConsumeSummary): string {
   return (
     `[Complete] Consumed: ${s.consumed} Elapsed(ms): ${s.elapsedMs} Consume TPS: ${s.tps} ` +
     `Average(B2C) RT(ms): ${s.averageBornToConsumeMs.toFixed(3)} MAX(B2C) RT(ms): ${s.maxBornToConsumeMs.toFixed(0)} ` +
-    `Average(S2C) RT(ms): ${s.averageStoreToConsumeMs.toFixed(3)} MAX(S2C) RT(ms): ${s.maxStoreToConsumeMs.toFixed(0)}`
+    `Average(S2C) RT(ms): ${s.averageStoreToConsumeMs.toFixed(3)} MAX(S2C) RT(ms): ${s.maxStoreToConsumeMs.toFixed(0)} CPU(us/msg): ${s.cpuUsPerMessage.toFixed(1)}`
   );
 }

@@ -7,6 +7,7 @@ import { MQBrokerError } from "../client/errors.ts";
 import type { MessageInput } from "../client/message-builder.ts";
 import { Producer } from "../client/producer.ts";
 import { LatencyHistogram } from "./latency-histogram.ts";
+import { LeanSender } from "./lean-sender.ts";
 
 /** Java benchmark's producer group. */
 export const BENCH_PRODUCER_GROUP = "benchmark_producer";
@@ -37,6 +38,8 @@ export interface ProduceBenchOptions {
   reportIntervalMs: number;
   /** Header serialization of the producer's requests. */
   serializeType: "JSON" | "ROCKETMQ";
+  /** Send through LeanSender (same request, no Producer machinery) after the Producer's warm-up. */
+  lean: boolean;
 }
 
 export interface ProduceSummary {
@@ -73,10 +76,12 @@ export class ProduceBench {
   /** Messages claimed by senders (bounded by opts.count). */
   private claimed = 0;
   private stopping = false;
+  private lean: LeanSender | undefined;
 
   constructor(opts: ProduceBenchOptions, out: (line: string) => void) {
     assert(opts.senders >= 1 && opts.senders <= MAX_SENDERS, `senders ${opts.senders} out of 1..${MAX_SENDERS}`);
     assert(opts.batchSize >= 1, "batch size must be positive");
+    assert(!(opts.lean && opts.batchSize > 1), "the lean path sends single messages");
     this.opts = opts;
     this.out = out;
     this.body = randomBody(opts.messageSizeBytes);
@@ -101,6 +106,7 @@ export class ProduceBench {
     try {
       // One untimed send resolves the route (and auto-creates the topic) before the clock starts.
       await producer.send(this.message());
+      if (o.lean) this.lean = await LeanSender.open(o.namesrvAddr, BENCH_PRODUCER_GROUP, o.topic, o.serializeType);
       const startMs = performance.now();
       const startCpu = process.cpuUsage();
       const timer = setInterval(() => this.report(), o.reportIntervalMs);
@@ -116,6 +122,7 @@ export class ProduceBench {
       const cpu = process.cpuUsage(startCpu);
       return this.summary(elapsedMs, cpu.user + cpu.system);
     } finally {
+      this.lean?.close();
       await producer.shutdown();
     }
   }
@@ -141,6 +148,10 @@ export class ProduceBench {
   }
 
   private sendOnce(producer: Producer, n: number): Promise<unknown> {
+    if (this.lean) {
+      const m = this.message();
+      return this.lean.send({ body: this.body, keys: m.keys as string | undefined, tags: m.tags, delayLevel: m.delayLevel });
+    }
     if (this.opts.batchSize === 1) return this.opts.async ? producer.sendAsync(this.message()) : producer.send(this.message());
     return producer.sendBatch(Array.from({ length: n }, () => this.message()));
   }

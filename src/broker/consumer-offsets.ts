@@ -9,6 +9,23 @@ const KEY_SEPARATOR = "@";
 /** Upper bound on `topic@group` entries, so clients committing for made-up names stay bounded. */
 export const MAX_OFFSET_TABLE_ENTRIES = 1_000_000;
 
+/**
+ * The `topic@group` → queueId → offset entries of a parsed offsetTable (the file, or a master's
+ * GET_ALL_CONSUMER_OFFSET body); malformed keys, queue ids and offsets are skipped.
+ */
+function* offsetTableEntries(table: object): Generator<[string, Map<number, number>]> {
+  for (const [key, queues] of Object.entries(table as Record<string, unknown>)) {
+    if (typeof queues !== "object" || queues === null || !key.includes(KEY_SEPARATOR)) continue;
+    const m = new Map<number, number>();
+    for (const [qid, offset] of Object.entries(queues as Record<string, unknown>)) {
+      const q = Number(qid);
+      const o = Number(offset);
+      if (Number.isInteger(q) && Number.isFinite(o)) m.set(q, o);
+    }
+    yield [key, m];
+  }
+}
+
 export class ConsumerOffsetManager {
   /** `topic@group` → queueId → offset. */
   readonly table = new Map<string, Map<number, number>>();
@@ -24,16 +41,7 @@ export class ConsumerOffsetManager {
     if (!raw || typeof raw !== "object") return;
     const table = raw.offsetTable;
     if (typeof table !== "object" || table === null) return;
-    for (const [key, queues] of Object.entries(table as Record<string, unknown>)) {
-      if (typeof queues !== "object" || queues === null || !key.includes(KEY_SEPARATOR)) continue;
-      const m = new Map<number, number>();
-      for (const [qid, offset] of Object.entries(queues as Record<string, unknown>)) {
-        const q = Number(qid);
-        const o = Number(offset);
-        if (Number.isInteger(q) && Number.isFinite(o)) m.set(q, o);
-      }
-      this.table.set(key, m);
-    }
+    for (const [key, queues] of offsetTableEntries(table)) this.table.set(key, queues);
   }
 
   /** Writes the file when something changed since the last write (called every 5 s and at shutdown). */
@@ -61,16 +69,9 @@ export class ConsumerOffsetManager {
   mergeFromMaster(raw: unknown): void {
     const table = (raw as Record<string, unknown>).offsetTable;
     if (typeof table !== "object" || table === null) throw new Error("master consumer offsets have no offsetTable");
-    for (const [key, queues] of Object.entries(table as Record<string, unknown>)) {
-      if (typeof queues !== "object" || queues === null || !key.includes(KEY_SEPARATOR)) continue;
+    for (const [key, queues] of offsetTableEntries(table)) {
       if (!this.table.has(key) && this.table.size >= MAX_OFFSET_TABLE_ENTRIES) throw new Error(`consumer offset table is full (${MAX_OFFSET_TABLE_ENTRIES} entries)`);
-      const m = new Map<number, number>();
-      for (const [qid, offset] of Object.entries(queues as Record<string, unknown>)) {
-        const q = Number(qid);
-        const o = Number(offset);
-        if (Number.isInteger(q) && Number.isFinite(o)) m.set(q, o);
-      }
-      this.table.set(key, m);
+      this.table.set(key, queues);
     }
     this.dirty = true;
     this.persist();

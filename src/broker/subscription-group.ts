@@ -2,8 +2,8 @@
 // auto-creation on first use, persistence to config/subscriptionGroup.json on every change.
 
 import path from "node:path";
-import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
-import { dataVersionFromJson, newDataVersion, nextDataVersion, type DataVersion } from "./data-version.ts";
+import { nextDataVersion } from "./data-version.ts";
+import { VersionedConfigTable, type VersionedTableShape } from "./versioned-config-table.ts";
 
 /** Java SubscriptionGroupConfig (JSON property names). */
 export interface SubscriptionGroupConfig {
@@ -83,64 +83,28 @@ const SYSTEM_GROUP_PREFIX = "CID_RMQ_SYS_";
 /** Upper bound on groups one broker keeps, so auto-creation by clients stays bounded. */
 export const MAX_SUBSCRIPTION_GROUPS = 100_000;
 
-export class SubscriptionGroupManager {
-  readonly table = new Map<string, SubscriptionGroupConfig>();
-  dataVersion: DataVersion = newDataVersion();
-  private readonly file: string;
+const TABLE_SHAPE: VersionedTableShape<SubscriptionGroupConfig, "subscriptionGroupTable"> = {
+  tableKey: "subscriptionGroupTable",
+  entriesName: "subscription groups",
+  maxEntries: MAX_SUBSCRIPTION_GROUPS,
+  fromJson: (name, raw) => subscriptionGroupFromJson(raw, name),
+  toJson: subscriptionGroupToJson,
+  nameOf: (c) => c.groupName,
+};
+
+export class SubscriptionGroupManager extends VersionedConfigTable<SubscriptionGroupConfig, "subscriptionGroupTable"> {
 
   constructor(
     private readonly autoCreateSubscriptionGroup: () => boolean,
     storePathRootDir: string,
   ) {
-    this.file = path.join(storePathRootDir, "config", "subscriptionGroup.json");
+    super(path.join(storePathRootDir, "config", "subscriptionGroup.json"), TABLE_SHAPE);
     for (const g of BUILT_IN_GROUPS) this.table.set(g, newSubscriptionGroupConfig(g));
   }
 
-  load(): void {
-    const raw = readConfigFile(this.file) as Record<string, unknown> | undefined;
-    if (!raw || typeof raw !== "object") return;
-    const version = dataVersionFromJson(raw.dataVersion);
-    if (version) this.dataVersion = version;
-    const table = raw.subscriptionGroupTable;
-    if (typeof table !== "object" || table === null) return;
-    for (const [name, value] of Object.entries(table as Record<string, unknown>)) {
-      const c = subscriptionGroupFromJson(value, name);
-      if (c) this.table.set(c.groupName, c);
-    }
-  }
 
-  persist(): void {
-    writeConfigFile(this.file, prettyJson(this.serializeWrapper()));
-  }
 
-  /**
-   * Slave sync (Java SlaveSynchronize.syncSubscriptionGroupConfig): when the master's DataVersion
-   * differs, its groups replace these. `raw` is the parsed GET_ALL_SUBSCRIPTIONGROUP_CONFIG body.
-   */
-  replaceFromMaster(raw: unknown): boolean {
-    const r = raw as Record<string, unknown>;
-    const version = dataVersionFromJson(r.dataVersion);
-    if (!version) throw new Error("master subscription groups have no dataVersion");
-    const table = r.subscriptionGroupTable;
-    if (typeof table !== "object" || table === null) throw new Error("master subscription groups have no subscriptionGroupTable");
-    if (version.counter === this.dataVersion.counter && version.timestamp === this.dataVersion.timestamp) return false;
-    const entries = Object.entries(table as Record<string, unknown>);
-    if (entries.length > MAX_SUBSCRIPTION_GROUPS) throw new Error(`master sent ${entries.length} groups, more than ${MAX_SUBSCRIPTION_GROUPS}`);
-    this.table.clear();
-    for (const [name, value] of entries) {
-      const c = subscriptionGroupFromJson(value, name);
-      if (c) this.table.set(c.groupName, c);
-    }
-    this.dataVersion = version;
-    this.persist();
-    return true;
-  }
 
-  serializeWrapper(): { dataVersion: DataVersion; subscriptionGroupTable: Record<string, unknown> } {
-    const subscriptionGroupTable: Record<string, unknown> = {};
-    for (const [name, c] of this.table) subscriptionGroupTable[name] = subscriptionGroupToJson(c);
-    return { dataVersion: { ...this.dataVersion }, subscriptionGroupTable };
-  }
 
   get(group: string): SubscriptionGroupConfig | undefined {
     return this.table.get(group);

@@ -12,8 +12,8 @@ import {
   topicConfigToJson,
   type TopicConfig,
 } from "../common/topic.ts";
-import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
-import { dataVersionFromJson, newDataVersion, nextDataVersion, type DataVersion } from "./data-version.ts";
+import { nextDataVersion } from "./data-version.ts";
+import { VersionedConfigTable, type VersionedTableShape } from "./versioned-config-table.ts";
 
 /** The broker.conf keys the topic table depends on (BrokerConfig is assignable to it). */
 export interface TopicConfigSettings {
@@ -30,10 +30,16 @@ export interface TopicConfigSettings {
 /** Upper bound on topics one broker keeps, so a client auto-creating names cannot grow memory without end. */
 export const MAX_TOPICS_PER_BROKER = 100_000;
 
-export class TopicConfigManager {
-  readonly table = new Map<string, TopicConfig>();
-  dataVersion: DataVersion = newDataVersion();
-  private readonly file: string;
+const TABLE_SHAPE: VersionedTableShape<TopicConfig, "topicConfigTable"> = {
+  tableKey: "topicConfigTable",
+  entriesName: "topics",
+  maxEntries: MAX_TOPICS_PER_BROKER,
+  fromJson: topicConfigFromJson,
+  toJson: topicConfigToJson,
+  nameOf: (tc) => tc.topicName,
+};
+
+export class TopicConfigManager extends VersionedConfigTable<TopicConfig, "topicConfigTable"> {
   /** Called after a topic was created or changed (the broker re-registers with the namesrvs). */
   onChange: (topic: TopicConfig) => void = () => {};
 
@@ -41,7 +47,7 @@ export class TopicConfigManager {
     private readonly settings: TopicConfigSettings,
     storePathRootDir: string,
   ) {
-    this.file = path.join(storePathRootDir, "config", "topics.json");
+    super(path.join(storePathRootDir, "config", "topics.json"), TABLE_SHAPE);
     this.addBuiltIns();
   }
 
@@ -65,53 +71,9 @@ export class TopicConfigManager {
     add(newTopicConfig(`${s.brokerClusterName}_REPLY_TOPIC`, { readQueueNums: 1, writeQueueNums: 1 }));
   }
 
-  /** Loads topics.json on top of the built-ins; a missing file is a fresh broker. */
-  load(): void {
-    const raw = readConfigFile(this.file) as Record<string, unknown> | undefined;
-    if (!raw || typeof raw !== "object") return;
-    const version = dataVersionFromJson(raw.dataVersion);
-    if (version) this.dataVersion = version;
-    const table = raw.topicConfigTable;
-    if (typeof table !== "object" || table === null) return;
-    for (const [name, value] of Object.entries(table as Record<string, unknown>)) {
-      const tc = topicConfigFromJson(name, value);
-      if (tc) this.table.set(tc.topicName, tc);
-    }
-  }
 
-  persist(): void {
-    writeConfigFile(this.file, prettyJson(this.serializeWrapper()));
-  }
 
-  /**
-   * Slave sync (Java SlaveSynchronize.syncTopicConfig): when the master's DataVersion differs, its
-   * table replaces this one. `raw` is the parsed GET_ALL_TOPIC_CONFIG body; true when replaced.
-   */
-  replaceFromMaster(raw: unknown): boolean {
-    const r = raw as Record<string, unknown>;
-    const version = dataVersionFromJson(r.dataVersion);
-    if (!version) throw new Error("master topic config has no dataVersion");
-    const table = r.topicConfigTable;
-    if (typeof table !== "object" || table === null) throw new Error("master topic config has no topicConfigTable");
-    if (version.counter === this.dataVersion.counter && version.timestamp === this.dataVersion.timestamp) return false;
-    const entries = Object.entries(table as Record<string, unknown>);
-    if (entries.length > MAX_TOPICS_PER_BROKER) throw new Error(`master sent ${entries.length} topics, more than ${MAX_TOPICS_PER_BROKER}`);
-    this.table.clear();
-    for (const [name, value] of entries) {
-      const tc = topicConfigFromJson(name, value);
-      if (tc) this.table.set(tc.topicName, tc);
-    }
-    this.dataVersion = version;
-    this.persist();
-    return true;
-  }
 
-  /** TopicConfigSerializeWrapper: body of GET_ALL_TOPIC_CONFIG and content of topics.json. */
-  serializeWrapper(): { dataVersion: DataVersion; topicConfigTable: Record<string, unknown> } {
-    const topicConfigTable: Record<string, unknown> = {};
-    for (const [name, tc] of this.table) topicConfigTable[name] = topicConfigToJson(tc);
-    return { dataVersion: { ...this.dataVersion }, topicConfigTable };
-  }
 
   get(topic: string): TopicConfig | undefined {
     return this.table.get(topic);

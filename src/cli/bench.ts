@@ -58,10 +58,13 @@ const produce = defineCommand({
     async: { type: "boolean", alias: "y", description: "async sends: one issuer keeps --senders sends in flight" },
     batch: { type: "string", alias: "b", description: "messages per batch request (default 1)" },
     "delay-level": { type: "string", alias: "e", description: "delay level of every message (default 0)" },
+    lean: { type: "boolean", description: "send the same requests straight over the remoting client, bypassing the Producer (measures its cost)" },
   },
   async run({ args }) {
     const cmd = "bench produce";
     const namesrvAddr = namesrvOrExit(cmd, args.namesrvAddr);
+    if (args.batch !== undefined && args["delay-level"] !== undefined) fail(cmd, "--batch and --delay-level cannot be combined (batches take no delay level)");
+    if (args.batch !== undefined && args.lean) fail(cmd, "--batch and --lean cannot be combined (the lean path sends single messages)");
     const bench = new ProduceBench(
       {
         namesrvAddr,
@@ -77,10 +80,10 @@ const produce = defineCommand({
         durationMs: args.duration === undefined ? undefined : intArg(cmd, "duration", args.duration, 1) * 1000,
         reportIntervalMs: intArg(cmd, "interval", args.interval, DEFAULT_REPORT_INTERVAL_SECONDS) * 1000,
         serializeType: serializeTypeArg(cmd, args["serialize-type"]),
+        lean: args.lean === true,
       },
       (line) => process.stdout.write(line + "\n"),
     );
-    if (args.batch !== undefined && args["delay-level"] !== undefined) fail(cmd, "--batch and --delay-level cannot be combined (batches take no delay level)");
     onInterrupt(() => bench.stop());
     try {
       const summary = await bench.run();

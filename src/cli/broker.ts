@@ -3,8 +3,8 @@
 import { defineCommand } from "citty";
 import { BrokerController } from "../broker/broker.ts";
 import { loadBrokerConfig } from "../config/broker-config.ts";
-import { ConfigError } from "../config/java-types.ts";
 import { createLogger } from "../log.ts";
+import { exitOnConfigError, runUntilSignal } from "./run-until-signal.ts";
 
 const log = createLogger("broker");
 
@@ -17,50 +17,15 @@ export default defineCommand({
     store: { type: "string", description: "store root directory (config key storePathRootDir)" },
   },
   async run({ args }) {
-    let loaded;
-    try {
-      loaded = await loadBrokerConfig(args.config, { namesrvAddr: args.namesrvAddr, listenPort: args.port, storePathRootDir: args.store });
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      log.error(err.message);
-      process.exit(1);
-    }
+    const loaded = await exitOnConfigError(log, () =>
+      loadBrokerConfig(args.config, { namesrvAddr: args.namesrvAddr, listenPort: args.port, storePathRootDir: args.store }),
+    );
     for (const warning of loaded.warnings) log.warn(warning);
     const broker = new BrokerController(loaded.config, { configFilePath: args.config });
-    await runUntilSignal(broker, () => console.log(`broker ${loaded.config.brokerName} ready on ${broker.brokerAddr} (store ${loaded.config.storePathRootDir})`));
+    await runUntilSignal(log, broker, {
+      startFailure: "broker failed to start",
+      afterFailedStart: () => broker.shutdown(),
+      ready: () => console.log(`broker ${loaded.config.brokerName} ready on ${broker.brokerAddr} (store ${loaded.config.storePathRootDir})`),
+    });
   },
 });
-
-/** Starts the broker, prints the ready line, and shuts down cleanly on SIGINT/SIGTERM (exit 0). */
-export async function runUntilSignal(broker: BrokerController, ready: () => void, beforeExit: () => Promise<void> = async () => {}): Promise<void> {
-  // Handlers go in before anything starts: a signal right after the ready line must not kill the
-  // process with the default action (no unregister, abort file left behind).
-  let starting: Promise<void> = Promise.resolve();
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal} received, shutting down`);
-    try {
-      await starting.catch(() => {});
-      await broker.shutdown();
-      await beforeExit();
-      process.exit(0);
-    } catch (err) {
-      log.error("shutdown failed", err);
-      process.exit(1);
-    }
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  starting = broker.start();
-  try {
-    await starting;
-  } catch (err) {
-    log.error("broker failed to start", err);
-    await broker.shutdown().catch(() => {});
-    await beforeExit().catch(() => {});
-    process.exit(1);
-  }
-  if (!stopping) ready();
-}

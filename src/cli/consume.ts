@@ -99,26 +99,17 @@ export default defineCommand({
       if (printed >= count) void stop();
     };
     const over = () => printed >= count || stopping !== undefined;
-    if (args.orderly) {
-      consumer.registerOrderlyListener(async (msgs) => {
-        if (over()) {
-          await held;
-          return "SUSPEND_CURRENT_QUEUE_A_MOMENT";
-        }
-        for (const m of msgs) handle(m);
-        return "SUCCESS";
-      });
-    } else {
-      consumer.registerMessageListener(async (msgs) => {
-        // Past --count: hold until shutdown, then leave the message uncommitted for the next consumer.
-        if (over()) {
-          await held;
-          return "RECONSUME_LATER";
-        }
-        for (const m of msgs) handle(m);
-        return "CONSUME_SUCCESS";
-      });
-    }
+    // Past --count: hold until shutdown, then leave the message uncommitted for the next consumer.
+    const consume = async <Status extends string>(msgs: ConsumedMessage[], done: Status, notNow: Status): Promise<Status> => {
+      if (over()) {
+        await held;
+        return notNow;
+      }
+      for (const m of msgs) handle(m);
+      return done;
+    };
+    if (args.orderly) consumer.registerOrderlyListener((msgs) => consume(msgs, "SUCCESS", "SUSPEND_CURRENT_QUEUE_A_MOMENT"));
+    else consumer.registerMessageListener((msgs) => consume(msgs, "CONSUME_SUCCESS", "RECONSUME_LATER"));
     process.on("SIGINT", () => void stop());
     process.on("SIGTERM", () => void stop());
     // A consumer of a topic without a route would wait forever: check first, exit 1 with the reason.

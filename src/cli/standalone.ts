@@ -5,12 +5,12 @@ import path from "node:path";
 import { defineCommand } from "citty";
 import { BrokerController } from "../broker/broker.ts";
 import { parseBrokerConfig } from "../config/broker-config.ts";
-import { ConfigError, readPropertiesFile } from "../config/java-types.ts";
+import { readPropertiesFile } from "../config/java-types.ts";
 import { loadNamesrvConfig } from "../config/namesrv-config.ts";
 import { BROKER_DEFAULT_PORT, NAMESRV_DEFAULT_PORT } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import { NameServer } from "../namesrv/namesrv.ts";
-import { runUntilSignal } from "./broker.ts";
+import { exitOnConfigError, runUntilSignal } from "./run-until-signal.ts";
 
 const log = createLogger("standalone");
 
@@ -31,13 +31,10 @@ export default defineCommand({
   },
   async run({ args }) {
     const namesrvPort = args.port ?? String(NAMESRV_DEFAULT_PORT);
-    let storeDir = "";
-    let namesrvConfig;
-    let brokerConfig;
-    try {
+    const { storeDir, namesrvConfig, brokerConfig } = await exitOnConfigError(log, async () => {
       const props = args.config === undefined ? new Map<string, string>() : await readPropertiesFile(args.config);
-      storeDir = path.resolve(args.store ?? props.get("storePathRootDir") ?? DEFAULT_STORE_DIR);
-      namesrvConfig = (await loadNamesrvConfig(undefined, { listenPort: namesrvPort, kvConfigPath: path.join(storeDir, "namesrv", "kvConfig.json") })).config;
+      const storeDir = path.resolve(args.store ?? props.get("storePathRootDir") ?? DEFAULT_STORE_DIR);
+      const namesrvConfig = (await loadNamesrvConfig(undefined, { listenPort: namesrvPort, kvConfigPath: path.join(storeDir, "namesrv", "kvConfig.json") })).config;
       // Standalone defaults fill what the file leaves unset; the command-line flags always win.
       const defaults: Record<string, string | number | boolean> = {
         listenPort: BROKER_DEFAULT_PORT,
@@ -57,12 +54,8 @@ export default defineCommand({
       });
       const loaded = parseBrokerConfig(props, overrides);
       for (const warning of loaded.warnings) log.warn(warning);
-      brokerConfig = loaded.config;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      log.error(err.message);
-      process.exit(1);
-    }
+      return { storeDir, namesrvConfig, brokerConfig: loaded.config };
+    });
     const namesrv = new NameServer({ config: namesrvConfig });
     try {
       await namesrv.start();
@@ -73,10 +66,11 @@ export default defineCommand({
     // The broker registers with the namesrv started above; with port 0 that is its bound port.
     brokerConfig.namesrvAddr = `127.0.0.1:${namesrv.port}`;
     const broker = new BrokerController(brokerConfig, { configFilePath: args.config });
-    await runUntilSignal(
-      broker,
-      () => console.log(`tsmq standalone ready: namesrv 127.0.0.1:${namesrv.port}, broker ${brokerConfig.brokerName} on ${broker.brokerAddr}, store ${storeDir}`),
-      () => namesrv.shutdown(),
-    );
+    await runUntilSignal(log, broker, {
+      startFailure: "broker failed to start",
+      afterFailedStart: () => broker.shutdown(),
+      beforeExit: () => namesrv.shutdown(),
+      ready: () => console.log(`tsmq standalone ready: namesrv 127.0.0.1:${namesrv.port}, broker ${brokerConfig.brokerName} on ${broker.brokerAddr}, store ${storeDir}`),
+    });
   },
 });

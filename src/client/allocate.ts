@@ -28,5 +28,3 @@ export const allocateByCircle: AllocateStrategy = (_group, clientId, mqAll, cidA
   for (let i = index; i < mqAll.length; i += cidAll.length) result.push(mqAll[i]!);
   return result;
 };
-
-export const ALLOCATE_STRATEGIES = { AVG: allocateAveragely, AVG_BY_CIRCLE: allocateByCircle } as const;

@@ -1,7 +1,7 @@
 // Broker requests used by consumers and the admin client (Java MQClientAPIImpl / MQAdminImpl),
 // one function per request (protocol doc 3.3.3).
 
-import { PullSysFlag } from "../common/message.ts";
+import { PullSysFlag, type PullStatus } from "../common/message.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
 import { type ConsumedMessage, decodeMessages } from "./consumed-message.ts";
@@ -19,7 +19,7 @@ export const LOCK_TIMEOUT_MS = 1_000;
 /** MQAdminImpl calls: max/min offset, search by time, query (Java 6 s). */
 export const ADMIN_API_TIMEOUT_MS = 6_000;
 
-export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
+export type { PullStatus };
 
 export interface PullResult {
   status: PullStatus;

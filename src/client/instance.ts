@@ -29,6 +29,11 @@ export interface ConsumerData {
   unitMode: boolean;
 }
 
+/** A consumer's heartbeat entry from its settings and subscriptions (unit mode is not supported). */
+export function consumerDataOf(fields: Omit<ConsumerData, "subscriptionDataSet" | "unitMode">, subscriptions: Map<string, SubscriptionData>): ConsumerData {
+  return { ...fields, subscriptionDataSet: [...subscriptions.values()], unitMode: false };
+}
+
 /** What the instance needs from a consumer registered with it. */
 export interface ConsumerMember {
   readonly group: string;

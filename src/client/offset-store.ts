@@ -11,6 +11,7 @@ import { errorText } from "./errors.ts";
 import type { ClientInstance } from "./instance.ts";
 import { parseMqKey } from "./json-body.ts";
 import { type MessageQueue, mqJson, mqKey } from "./message-queue.ts";
+import type { MessageModel } from "./rebalance.ts";
 
 export interface OffsetStore {
   load(): void;
@@ -26,15 +27,9 @@ export interface OffsetStore {
   remove(mq: MessageQueue): void;
 }
 
-export class RemoteOffsetStore implements OffsetStore {
-  private readonly offsets = new Map<string, { mq: MessageQueue; offset: number }>();
-
-  constructor(
-    private readonly inst: ClientInstance,
-    private readonly group: string,
-  ) {}
-
-  load(): void {}
+/** The in-memory offset table both stores keep (Java's offsetTable); subclasses say where it persists. */
+abstract class InMemoryOffsets implements OffsetStore {
+  protected readonly offsets = new Map<string, { mq: MessageQueue; offset: number }>();
 
   update(mq: MessageQueue, offset: number, increaseOnly: boolean): void {
     const key = mqKey(mq);
@@ -46,6 +41,23 @@ export class RemoteOffsetStore implements OffsetStore {
   readMemory(mq: MessageQueue): number {
     return this.offsets.get(mqKey(mq))?.offset ?? -1;
   }
+
+  abstract load(): void;
+  abstract readStore(mq: MessageQueue): Promise<number>;
+  abstract persistAll(mqs: MessageQueue[], sync?: boolean): Promise<void>;
+  abstract persist(mq: MessageQueue, sync?: boolean): Promise<void>;
+  abstract remove(mq: MessageQueue): void;
+}
+
+export class RemoteOffsetStore extends InMemoryOffsets {
+  constructor(
+    private readonly inst: ClientInstance,
+    private readonly group: string,
+  ) {
+    super();
+  }
+
+  load(): void {}
 
   async readStore(mq: MessageQueue): Promise<number> {
     const offset = await queryConsumerOffset(this.inst, this.group, mq);
@@ -72,16 +84,23 @@ export class RemoteOffsetStore implements OffsetStore {
   }
 }
 
+/** A consumer's offset store, loaded: the broker for clustering, a local file under `localDir` for broadcasting (like Java). */
+export function openOffsetStore(inst: ClientInstance, group: string, messageModel: MessageModel, localDir: string): OffsetStore {
+  const store = messageModel === "CLUSTERING" ? new RemoteOffsetStore(inst, group) : new LocalFileOffsetStore(localDir, inst.clientId, group);
+  store.load();
+  return store;
+}
+
 /** Default root of local offset files (Java rocketmq.client.localOffsetStoreDir). */
 export function defaultLocalOffsetDir(): string {
   return process.env.ROCKETMQ_CLIENT_LOCAL_OFFSET_STORE_DIR ?? path.join(os.homedir(), ".rocketmq_offsets");
 }
 
-export class LocalFileOffsetStore implements OffsetStore {
-  private readonly offsets = new Map<string, { mq: MessageQueue; offset: number }>();
+export class LocalFileOffsetStore extends InMemoryOffsets {
   readonly filePath: string;
 
   constructor(dir: string, clientId: string, group: string) {
+    super();
     this.filePath = path.join(dir, clientId, group, "offsets.json");
   }
 
@@ -105,17 +124,6 @@ export class LocalFileOffsetStore implements OffsetStore {
         // corrupt: try the backup
       }
     }
-  }
-
-  update(mq: MessageQueue, offset: number, increaseOnly: boolean): void {
-    const key = mqKey(mq);
-    const cur = this.offsets.get(key);
-    if (cur && increaseOnly && offset <= cur.offset) return;
-    this.offsets.set(key, { mq, offset });
-  }
-
-  readMemory(mq: MessageQueue): number {
-    return this.offsets.get(mqKey(mq))?.offset ?? -1;
   }
 
   async readStore(mq: MessageQueue): Promise<number> {

@@ -8,9 +8,9 @@ import { maxOffset, minOffset, pullMessage, searchOffset } from "./broker-api.ts
 import type { ClientConfig } from "./client-config.ts";
 import type { ConsumedMessage } from "./consumed-message.ts";
 import { MQClientError, errorText } from "./errors.ts";
-import { ClientInstance, type ConsumerData, type ConsumerMember } from "./instance.ts";
+import { ClientInstance, type ConsumerData, type ConsumerMember, consumerDataOf } from "./instance.ts";
 import { type MessageQueue, mqKey, mqText } from "./message-queue.ts";
-import { LocalFileOffsetStore, type OffsetStore, RemoteOffsetStore, defaultLocalOffsetDir } from "./offset-store.ts";
+import { type OffsetStore, defaultLocalOffsetDir, openOffsetStore } from "./offset-store.ts";
 import type { ProcessQueue } from "./process-queue.ts";
 import { type MessageModel, type RebalanceHost, Rebalancer } from "./rebalance.ts";
 import { subscribeQueues, type TopicRouteData } from "./route.ts";
@@ -91,9 +91,7 @@ export class PullConsumer implements ConsumerMember, RebalanceHost {
     const inst = ClientInstance.acquire(this.clientConfig);
     this.inst = inst;
     this.rebalancer = new Rebalancer(inst, this);
-    this.offsetStore =
-      this.messageModel === "CLUSTERING" ? new RemoteOffsetStore(inst, this.group) : new LocalFileOffsetStore(this.offsetDir, inst.clientId, this.group);
-    this.offsetStore.load();
+    this.offsetStore = openOffsetStore(inst, this.group, this.messageModel, this.offsetDir);
     inst.registerConsumer(this);
     this.state = "running";
     await this.refresh();
@@ -260,14 +258,7 @@ export class PullConsumer implements ConsumerMember, RebalanceHost {
   // ---- ConsumerMember ----
 
   consumerData(): ConsumerData {
-    return {
-      consumeFromWhere: this.consumeFromWhere,
-      consumeType: "CONSUME_ACTIVELY",
-      groupName: this.group,
-      messageModel: this.messageModel,
-      subscriptionDataSet: [...this.subscriptions.values()],
-      unitMode: false,
-    };
+    return consumerDataOf({ consumeFromWhere: this.consumeFromWhere, consumeType: "CONSUME_ACTIVELY", groupName: this.group, messageModel: this.messageModel }, this.subscriptions);
   }
 
   topics(): string[] {

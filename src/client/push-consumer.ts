@@ -15,9 +15,9 @@ import type { ConsumeHost } from "./consume-host.ts";
 import { type OrderlyListener, OrderlyConsumeService } from "./consume-orderly.ts";
 import { type ConsumedMessage, decodeMessages } from "./consumed-message.ts";
 import { MQClientError, errorText } from "./errors.ts";
-import { ClientInstance, type ConsumerData, type ConsumerMember } from "./instance.ts";
+import { ClientInstance, type ConsumerData, type ConsumerMember, consumerDataOf } from "./instance.ts";
 import { type MessageQueue, mqJson, mqKey, mqText } from "./message-queue.ts";
-import { LocalFileOffsetStore, type OffsetStore, RemoteOffsetStore, defaultLocalOffsetDir } from "./offset-store.ts";
+import { type OffsetStore, defaultLocalOffsetDir, openOffsetStore } from "./offset-store.ts";
 import type { ProcessQueue } from "./process-queue.ts";
 import { type MessageModel, type RebalanceHost, Rebalancer } from "./rebalance.ts";
 import type { TopicRouteData } from "./route.ts";
@@ -202,12 +202,7 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
     const inst = ClientInstance.acquire(this.clientConfig);
     this.inst = inst;
     this.rebalancer = new Rebalancer(inst, this);
-    if (this.messageModel === "CLUSTERING") {
-      this.offsetStore = new RemoteOffsetStore(inst, this.group);
-    } else {
-      this.offsetStore = new LocalFileOffsetStore(this.o.offsetStoreDir, inst.clientId, this.group);
-    }
-    this.offsetStore.load();
+    this.offsetStore = openOffsetStore(inst, this.group, this.messageModel, this.o.offsetStoreDir);
     this.retry = new RetrySender(inst, this.group, this.clientConfig, this.maxReconsumeTimes());
     const host: ConsumeHost = {
       group: this.group,
@@ -276,14 +271,7 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
   // ---- ConsumerMember ----
 
   consumerData(): ConsumerData {
-    return {
-      consumeFromWhere: this.o.consumeFromWhere,
-      consumeType: "CONSUME_PASSIVELY",
-      groupName: this.group,
-      messageModel: this.messageModel,
-      subscriptionDataSet: [...this.subscriptions.values()],
-      unitMode: false,
-    };
+    return consumerDataOf({ consumeFromWhere: this.o.consumeFromWhere, consumeType: "CONSUME_PASSIVELY", groupName: this.group, messageModel: this.messageModel }, this.subscriptions);
   }
 
   topics(): string[] {

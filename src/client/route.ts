@@ -1,31 +1,14 @@
 // Topic route data from the NameServer (protocol doc 4.1) and what producers and consumers derive
 // from it (publish and subscribe queue lists, protocol doc 6.2).
 
+import { MASTER_BROKER_ID, type TopicRouteData } from "../common/route-data.ts";
 import { isReadable, isWriteable } from "../common/topic.ts";
 import { type MessageQueue } from "./message-queue.ts";
 
-export const MASTER_ID = "0";
+export type { BrokerData, QueueData, TopicRouteData } from "../common/route-data.ts";
 
-export interface QueueData {
-  brokerName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicSysFlag: number;
-}
-
-export interface BrokerData {
-  cluster: string;
-  brokerName: string;
-  /** brokerId ("0" = master) → "ip:port". */
-  brokerAddrs: Record<string, string>;
-}
-
-export interface TopicRouteData {
-  orderTopicConf?: string;
-  queueDatas: QueueData[];
-  brokerDatas: BrokerData[];
-}
+/** The master's key in a route's brokerAddrs (JSON object keys are strings). */
+export const MASTER_ID = String(MASTER_BROKER_ID);
 
 function int(v: unknown, what: string): number {
   const n = typeof v === "string" ? Number(v) : v;

@@ -54,6 +54,9 @@ export const PullSysFlag = {
   LITE_PULL: 0x10,
 } as const;
 
+/** How a pull went (Java PullStatus): what consumers see, and what the transaction check reads. */
+export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
+
 const NAME_VALUE_SEPARATOR = "\u0001";
 const PROPERTY_SEPARATOR = "\u0002";
 

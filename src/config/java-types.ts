@@ -31,17 +31,6 @@ export function javaLong(defaultValue: number) {
     .default(defaultValue);
 }
 
-/** Java `double` / `float`. */
-export function javaDouble(defaultValue: number) {
-  const message = "expected a number";
-  return z
-    .preprocess(
-      (v) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v),
-      z.number({ invalid_type_error: message }).finite(message),
-    )
-    .default(defaultValue);
-}
-
 /** Java `boolean`; only `true` / `false` (any case) are accepted. */
 export function javaBoolean(defaultValue: boolean) {
   const message = "expected a boolean (true or false)";

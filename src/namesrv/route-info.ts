@@ -2,31 +2,12 @@
 // topics' queue data and broker liveness. Pure state: no sockets, no timers. A broker's
 // connection is an opaque `Channel` value so the namesrv can match closes and expiries.
 
+import { MASTER_BROKER_ID, type BrokerData as RouteBrokerData, type QueueData, type TopicRouteData as RouteData } from "../common/route-data.ts";
+import { Perm, TopicSysFlag } from "../common/topic.ts";
 import type { DataVersion, RegisteredTopicConfig } from "./register-body.ts";
 
-export const PERM_READ = 4;
-export const PERM_WRITE = 2;
-/** TopicSysFlag bits. */
-const TOPIC_SYS_FLAG_UNIT = 1;
-const TOPIC_SYS_FLAG_UNIT_SUB = 2;
-
-/** brokerId of a master. */
-export const MASTER_ID = 0;
-
-export interface QueueData {
-  brokerName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicSysFlag: number;
-}
-
-export interface BrokerData {
-  cluster: string;
-  brokerName: string;
-  /** brokerId → "ip:port"; 0 is the master. */
-  brokerAddrs: Map<number, string>;
-}
+/** brokerId → "ip:port" kept in a Map (the namesrv writes it out as a JSON object). */
+export type BrokerData = RouteBrokerData<Map<number, string>>;
 
 interface BrokerLiveInfo<Channel> {
   lastUpdateTimestampMs: number;
@@ -35,10 +16,7 @@ interface BrokerLiveInfo<Channel> {
   haServerAddr: string;
 }
 
-export interface TopicRouteData {
-  orderTopicConf?: string;
-  queueDatas: QueueData[];
-  brokerDatas: BrokerData[];
+export interface TopicRouteData extends RouteData<Map<number, string>> {
   /** brokerAddr → filter server addresses (legacy, usually empty). */
   filterServerTable: Map<string, string[]>;
 }
@@ -95,7 +73,7 @@ export class RouteInfo<Channel> {
     registerFirst ||= oldAddr === undefined;
 
     // Only masters define queue data; an unchanged DataVersion means the topics did not change.
-    if (req.brokerId === MASTER_ID && (registerFirst || this.isBrokerTopicConfigChanged(req.brokerAddr, req.dataVersion))) {
+    if (req.brokerId === MASTER_BROKER_ID && (registerFirst || this.isBrokerTopicConfigChanged(req.brokerAddr, req.dataVersion))) {
       for (const tc of req.topicConfigs) this.createAndUpdateQueueData(req.brokerName, tc);
     }
 
@@ -109,8 +87,8 @@ export class RouteInfo<Channel> {
     else this.filterServerTable.set(req.brokerAddr, [...req.filterServerList]);
 
     const result: RegisterBrokerResult = {};
-    if (req.brokerId !== MASTER_ID) {
-      const masterAddr = brokerData.brokerAddrs.get(MASTER_ID);
+    if (req.brokerId !== MASTER_BROKER_ID) {
+      const masterAddr = brokerData.brokerAddrs.get(MASTER_BROKER_ID);
       const masterLive = masterAddr === undefined ? undefined : this.brokerLiveTable.get(masterAddr);
       if (masterAddr !== undefined && masterLive) {
         result.masterAddr = masterAddr;
@@ -299,8 +277,8 @@ export class RouteInfo<Channel> {
       const first = byBroker.values().next();
       if (first.done) continue;
       const flag = first.value.topicSysFlag;
-      const unit = (flag & TOPIC_SYS_FLAG_UNIT) !== 0;
-      const unitSub = (flag & TOPIC_SYS_FLAG_UNIT_SUB) !== 0;
+      const unit = (flag & TopicSysFlag.UNIT) !== 0;
+      const unitSub = (flag & TopicSysFlag.UNIT_SUB) !== 0;
       if ((kind === "unit" && unit) || (kind === "unitSub" && unitSub) || (kind === "unitSubNotUnit" && unitSub && !unit)) topics.push(topic);
     }
     return topics;
@@ -324,7 +302,7 @@ export class RouteInfo<Channel> {
     for (const byBroker of this.topicQueueTable.values()) {
       const qd = byBroker.get(brokerName);
       if (!qd) continue;
-      qd.perm = mode === "wipe" ? qd.perm & ~PERM_WRITE : PERM_READ | PERM_WRITE;
+      qd.perm = mode === "wipe" ? qd.perm & ~Perm.WRITE : Perm.READ | Perm.WRITE;
       count++;
     }
     return count;

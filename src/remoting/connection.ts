@@ -47,9 +47,9 @@ const WRITE_BATCH_MAX_BYTES = 256 * 1024;
  * Queued bytes that are written at once instead of at the end of the tick. Small enough that a
  * burst (64 sends made in one tick) leaves in a few writes, so the peer starts on the first ones
  * while this side builds the rest (both cores busy instead of a lockstep ping-pong); large enough
- * that a write carries many frames. Env TSMQ_FLUSH_NOW_BYTES overrides it for benchmarking.
+ * that a write carries many frames.
  */
-const FLUSH_NOW_BYTES = Number(process.env.TSMQ_FLUSH_NOW_BYTES ?? 16 * 1024);
+const FLUSH_NOW_BYTES = 16 * 1024;
 
 /** In-flight invokes per connection (Java bounds async invokes at 65535 with a semaphore). */
 const PENDING_INVOKES_MAX = 65_536;

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { getInt64, setInt64 } from "../common/message-codec.ts";
 import { LOCK_EX, LOCK_NB, LOCK_UN, flock } from "./libc.ts";
+import { syncFd } from "./sync-fd.ts";
 
 /** The checkpoint file is one OS page (Java StoreCheckpoint maps OS_PAGE_SIZE). */
 export const CHECKPOINT_FILE_SIZE_BYTES = 4096;
@@ -14,10 +15,6 @@ export const CHECKPOINT_SAFETY_MARGIN_MS = 3000;
 const PHYSIC_POS = 0;
 const LOGICS_POS = 8;
 const INDEX_POS = 16;
-
-function fdatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
 
 export class StoreCheckpoint {
   readonly path: string;
@@ -81,7 +78,7 @@ export class StoreCheckpoint {
   flush(): Promise<void> {
     const fd = this.fd;
     if (fd < 0) return Promise.reject(new Error(`checkpoint ${this.path} is closed`));
-    const next = this.flushChain.catch(() => undefined).then(() => fdatasync(fd));
+    const next = this.flushChain.catch(() => undefined).then(() => syncFd(fd));
     this.flushChain = next;
     return next;
   }

@@ -58,18 +58,54 @@ export interface DispatchRequest {
   sysFlag: number;
 }
 
-/** Value of one property in a properties string, without building the whole map. */
-function propertyOf(props: string, name: string): string | undefined {
+/** The properties dispatch reads, found in one pass over the properties string. */
+interface DispatchProperties {
+  tags: string | undefined;
+  keys: string | undefined;
+  uniqKey: string | undefined;
+  delay: string | undefined;
+}
+
+/** TAGS, KEYS, UNIQ_KEY and DELAY of a properties string (first occurrence), without building the whole map. */
+function dispatchPropertiesOf(props: string): DispatchProperties {
+  const out: DispatchProperties = { tags: undefined, keys: undefined, uniqKey: undefined, delay: undefined };
   let start = 0;
   // Each iteration consumes one "name\x01value" pair; the string length bounds the loop.
   while (start < props.length) {
     let end = props.indexOf(PROPERTY_SEPARATOR, start);
     if (end < 0) end = props.length;
     const sep = props.indexOf(NAME_VALUE_SEPARATOR, start);
-    if (sep > start && sep < end && sep - start === name.length && props.startsWith(name, start)) return props.slice(sep + 1, end);
+    if (sep > start && sep < end) {
+      const nameLength = sep - start;
+      if (nameLength === Prop.TAGS.length && out.tags === undefined && props.startsWith(Prop.TAGS, start)) out.tags = props.slice(sep + 1, end);
+      else if (nameLength === Prop.KEYS.length && out.keys === undefined && props.startsWith(Prop.KEYS, start)) out.keys = props.slice(sep + 1, end);
+      else if (nameLength === Prop.UNIQ_KEY.length && out.uniqKey === undefined && props.startsWith(Prop.UNIQ_KEY, start)) out.uniqKey = props.slice(sep + 1, end);
+      else if (nameLength === Prop.DELAY.length && out.delay === undefined && props.startsWith(Prop.DELAY, start)) out.delay = props.slice(sep + 1, end);
+    }
     start = end + 1;
   }
-  return undefined;
+  return out;
+}
+
+/** The last topic decoded, by its bytes: consecutive records are nearly always of one topic. */
+let lastTopicBytes = new Uint8Array(0);
+let lastTopic = "";
+
+function decodeTopic(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length === lastTopicBytes.length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (bytes[start + i] !== lastTopicBytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastTopic;
+  }
+  lastTopic = textDecoder.decode(bytes.subarray(start, end));
+  lastTopicBytes = bytes.slice(start, end);
+  return lastTopic;
 }
 
 /**
@@ -87,14 +123,14 @@ export function parseDispatchRequest(bytes: Uint8Array, view: DataView, pos: num
   if (propsLength < 0 || propsPos + 2 + propsLength !== pos + sizeBytes) {
     throw new Error(`commit-log record at ${fileFromOffset + pos} is inconsistent (size ${sizeBytes})`);
   }
-  const topic = textDecoder.decode(bytes.subarray(topicPos + 1, propsPos));
+  const topic = decodeTopic(bytes, topicPos + 1, propsPos);
   const props = propsLength > 0 ? textDecoder.decode(bytes.subarray(propsPos + 2, propsPos + 2 + propsLength)) : "";
+  const found = dispatchPropertiesOf(props);
   const storeTimestamp = getInt64(view, pos + storeTimestampPos(sysFlag));
   let tagsCode = 0;
-  const tags = props.length > 0 ? propertyOf(props, Prop.TAGS) : undefined;
-  if (tags) tagsCode = tagsHashCode(tags);
+  if (found.tags) tagsCode = tagsHashCode(found.tags);
   if (topic === SCHEDULE_TOPIC && delayLevelsMs.length > 0) {
-    const delay = props.length > 0 ? propertyOf(props, Prop.DELAY) : undefined;
+    const delay = found.delay;
     let level = delay !== undefined ? Number.parseInt(delay, 10) : 0;
     if (level > delayLevelsMs.length) level = delayLevelsMs.length;
     if (level > 0) tagsCode = storeTimestamp + delayLevelsMs[level - 1]!;
@@ -107,8 +143,8 @@ export function parseDispatchRequest(bytes: Uint8Array, view: DataView, pos: num
     tagsCode,
     storeTimestamp,
     queueOffset: getInt64(view, pos + RecordPos.QUEUEOFFSET),
-    keys: props.length > 0 ? propertyOf(props, Prop.KEYS) : undefined,
-    uniqKey: props.length > 0 ? propertyOf(props, Prop.UNIQ_KEY) : undefined,
+    keys: found.keys,
+    uniqKey: found.uniqKey,
     sysFlag,
   };
 }

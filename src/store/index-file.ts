@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import { tagsHashCode } from "../common/message.ts";
 import { getInt64 as readInt64, setInt64 as writeInt64 } from "../common/message-codec.ts";
+import { syncFd } from "./sync-fd.ts";
 
 export const INDEX_HEADER_SIZE_BYTES = 40;
 const HASH_SLOT_SIZE_BYTES = 4;
@@ -30,13 +31,26 @@ export function indexFileSizeBytes(hashSlotNum: number, indexNum: number): numbe
 
 /** Java `abs(key.hashCode())`, with Integer.MIN_VALUE (whose abs overflows) mapped to 0. */
 export function indexKeyHash(key: string): number {
-  const h = tagsHashCode(key);
-  return h === -2_147_483_648 ? 0 : Math.abs(h);
+  return absHash(tagsHashCode(key));
 }
 
-/** fdatasync on the libuv thread pool: never blocks the event loop. */
-function syncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+/** '#' between topic and key in an index key (Java buildKey). */
+const TOPIC_KEY_SEPARATOR_CODE = 0x23;
+
+/**
+ * indexKeyHash(topic + "#" + key) without building the string: the broker indexes every message's
+ * UNIQ_KEY, and concatenating then hashing costs a string allocation and a rope flattening each time.
+ */
+export function topicKeyHash(topic: string, key: string): number {
+  let h = 0;
+  for (let i = 0; i < topic.length; i++) h = (Math.imul(h, 31) + topic.charCodeAt(i)) | 0;
+  h = (Math.imul(h, 31) + TOPIC_KEY_SEPARATOR_CODE) | 0;
+  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return absHash(h);
+}
+
+function absHash(h: number): number {
+  return h === -2_147_483_648 ? 0 : Math.abs(h);
 }
 
 export class IndexFile {
@@ -110,9 +124,13 @@ export class IndexFile {
 
   /** Adds `key` → `phyOffset`. Returns false when the file is full (caller rolls to a new file). */
   putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+    return this.putKeyHash(indexKeyHash(key), phyOffset, storeTimestamp);
+  }
+
+  /** putKey with the key's indexKeyHash already computed (see topicKeyHash). */
+  putKeyHash(keyHash: number, phyOffset: number, storeTimestamp: number): boolean {
     const count = this.indexCount;
     if (count >= this.indexNum) return false;
-    const keyHash = indexKeyHash(key);
     const slotPos = this.slotPos(keyHash);
     let slotValue = this.view.getInt32(slotPos);
     if (slotValue <= INVALID_INDEX || slotValue > count) slotValue = INVALID_INDEX;

@@ -4,7 +4,7 @@
 import { createLogger } from "../log.ts";
 import fs from "node:fs";
 import path from "node:path";
-import { IndexFile } from "./index-file.ts";
+import { IndexFile, topicKeyHash } from "./index-file.ts";
 
 const log = createLogger("index-service");
 
@@ -99,18 +99,18 @@ export class IndexService {
     // except in an empty file, whose end is where the previous file ended.
     const end = file.endPhyOffset;
     if (req.commitLogOffset < end || (req.commitLogOffset === end && file.indexCount > 1)) return;
-    if (req.uniqKey) file = this.putKey(file, req.topic + "#" + req.uniqKey, req.commitLogOffset, req.storeTimestamp);
+    if (req.uniqKey) file = this.putKey(file, topicKeyHash(req.topic, req.uniqKey), req.commitLogOffset, req.storeTimestamp);
     if (req.keys) {
       for (const k of req.keys.split(KEY_SEPARATOR)) {
-        if (k.length > 0) file = this.putKey(file, req.topic + "#" + k, req.commitLogOffset, req.storeTimestamp);
+        if (k.length > 0) file = this.putKey(file, topicKeyHash(req.topic, k), req.commitLogOffset, req.storeTimestamp);
       }
     }
   }
 
-  private putKey(file: IndexFile, key: string, phyOffset: number, storeTimestamp: number): IndexFile {
-    if (file.putKey(key, phyOffset, storeTimestamp)) return file;
+  private putKey(file: IndexFile, keyHash: number, phyOffset: number, storeTimestamp: number): IndexFile {
+    if (file.putKeyHash(keyHash, phyOffset, storeTimestamp)) return file;
     const next = this.lastWritableFile();
-    if (!next.putKey(key, phyOffset, storeTimestamp)) throw new Error(`index file ${next.path} rejected a key while empty`);
+    if (!next.putKeyHash(keyHash, phyOffset, storeTimestamp)) throw new Error(`index file ${next.path} rejected a key while empty`);
     return next;
   }
 

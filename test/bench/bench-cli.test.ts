@@ -45,6 +45,24 @@ describe("tsmq bench", () => {
     expect(s.err).toContain("--serialize-type must be JSON or ROCKETMQ, got XML");
   });
 
+  test("Ctrl-C ends an open-ended consume run with its summary", async () => {
+    const proc = Bun.spawn(["bun", CLI, "bench", "consume", "-n", broker.namesrvAddr, "-t", "CliBench", "--interval", "1"], { stdout: "pipe", stderr: "pipe" });
+    let out = "";
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stdout) out += decoder.decode(chunk, { stream: true });
+    })();
+    try {
+      await waitUntil("a live line", () => /Consume TPS: \d+/.test(out), 15_000);
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+      await reading;
+      expect(out).toMatch(/\[Complete\] Consumed: \d+ Elapsed\(ms\): \d+ Consume TPS: \d+/);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
   test("Ctrl-C ends an open-ended run with live lines and the final summary", async () => {
     const proc = Bun.spawn(["bun", CLI, "bench", "produce", "-n", broker.namesrvAddr, "-t", "CliBenchSigint", "-w", "4", "--interval", "1"], { stdout: "pipe", stderr: "pipe" });
     let out = "";

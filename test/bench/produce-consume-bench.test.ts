@@ -28,6 +28,7 @@ function produceOptions(topic: string, over: Partial<ProduceBenchOptions> = {}):
     durationMs: undefined,
     reportIntervalMs: 60_000,
     serializeType: "JSON",
+    lean: false,
     ...over,
   };
 }
@@ -75,6 +76,17 @@ describe("ProduceBench", () => {
     // Everything is in the topic: 3 warm-up sends + 200 + 100 + 50, consumed over the ROCKETMQ header.
     const c = await new ConsumeBench(consumeOptions("BenchMixed", 353, { serializeType: "ROCKETMQ", consumeBatchSize: 8 }), () => {}).run();
     expect(c.consumed).toBe(353);
+  });
+
+  test("the lean path sends the same requests without the Producer, in JSON and ROCKETMQ headers", async () => {
+    const json = await new ProduceBench(produceOptions("BenchLean", { lean: true, senders: 8, keys: true, tagCount: 2 }), () => {}).run();
+    const binary = await new ProduceBench(produceOptions("BenchLean", { lean: true, count: 100, serializeType: "ROCKETMQ" }), () => {}).run();
+    expect(json.sent).toBe(200);
+    expect(binary.sent).toBe(100);
+    expect(json.sendFailed + json.responseFailed + binary.sendFailed + binary.responseFailed).toBe(0);
+    // 2 warm-up sends + 300 lean ones, all stored and consumable.
+    const c = await new ConsumeBench(consumeOptions("BenchLean", 302), () => {}).run();
+    expect(c.consumed).toBe(302);
   });
 
   test("a duration run stops by itself and prints live lines", async () => {

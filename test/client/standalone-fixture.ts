@@ -6,10 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import { freeBrokerPort, freePort, spawnTsmq, type TsmqProcess } from "../e2e/helpers.ts";
 import type { ClientLogger } from "../../src/client/client-config.ts";
+import { waitUntil as waitUntilWithin } from "../wait-until.ts";
 
 /** Every delay level 1 s, so retries and delayed messages come back fast. */
 const SHORT_DELAY_LEVELS = Array(18).fill("1s").join(" ");
-const POLL_INTERVAL_MS = 20;
 
 export interface Standalone {
   namesrvAddr: string;
@@ -41,13 +41,12 @@ export async function startStandalone(extraConf = ""): Promise<Standalone> {
   };
 }
 
+/** Client tests wait longer by default: a consumer's first rebalance and pull take seconds. */
+const CLIENT_WAIT_TIMEOUT_MS = 20_000;
+
 /** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(POLL_INTERVAL_MS);
-  }
+export function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = CLIENT_WAIT_TIMEOUT_MS): Promise<void> {
+  return waitUntilWithin(what, check, timeoutMs);
 }
 
 /** Collects client warnings instead of printing them. */

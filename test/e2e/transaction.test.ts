@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { AdminClient } from "../../src/client/admin.ts";
-import { TransactionProducer } from "../../src/client/transaction-producer.ts";
+import { TransactionProducer, type TransactionProducerOptions } from "../../src/client/transaction-producer.ts";
 import { SystemTopic } from "../../src/common/topic.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
@@ -26,6 +26,26 @@ const FAST_CLIENT_TIMERS = { pollNameServerIntervalMs: 200, heartbeatBrokerInter
 
 let sa: Standalone;
 let admin: AdminClient;
+
+/**
+ * A started producer whose local transactions stay UNKNOW and whose check-backs answer commit;
+ * `checked` collects the bodies the broker asked about.
+ */
+function committingOnCheck(options: Omit<TransactionProducerOptions, "transactionListener" | "logger">): { producer: TransactionProducer; checked: string[] } {
+  const checked: string[] = [];
+  const producer = new TransactionProducer({
+    ...options,
+    logger: collectingLogger(),
+    transactionListener: {
+      executeLocalTransaction: () => "UNKNOW",
+      checkLocalTransaction: (msg) => {
+        checked.push(new TextDecoder().decode(msg.body));
+        return "COMMIT_MESSAGE";
+      },
+    },
+  }).start();
+  return { producer, checked };
+}
 
 function produceArgs(body: string, mode: string, group = "e2e_tx_producer"): string[] {
   return ["produce", "-n", sa.namesrvAddr, "-t", TOPIC, "-g", group, "--body", body, "--transaction", mode, "--json"];
@@ -89,20 +109,7 @@ describe("tsmq produce --transaction", () => {
       await victim.stop();
       expect(victim.output()).not.toMatch(/checked back/);
 
-      const checked: string[] = [];
-      const survivor = new TransactionProducer({
-        namesrvAddr: sa.namesrvAddr,
-        instanceName: "e2e-tx-survivor",
-        groupName: group,
-        logger: collectingLogger(),
-        transactionListener: {
-          executeLocalTransaction: () => "UNKNOW",
-          checkLocalTransaction: (msg) => {
-            checked.push(new TextDecoder().decode(msg.body));
-            return "COMMIT_MESSAGE";
-          },
-        },
-      }).start();
+      const { producer: survivor, checked } = committingOnCheck({ namesrvAddr: sa.namesrvAddr, instanceName: "e2e-tx-survivor", groupName: group });
       try {
         await waitUntil("the orphan committed through the survivor", async () => (await countInTopic()) === before + 1, RUN_TIMEOUT_MS);
         expect(checked).toContain("tx-orphan");
@@ -132,21 +139,7 @@ describe("broker crash", () => {
         });
       let server: TsmqProcess = await boot();
       const raw = new RemotingClient();
-      const checked: string[] = [];
-      const producer = new TransactionProducer({
-        namesrvAddr,
-        instanceName: "e2e-tx-crash",
-        groupName: "e2e_tx_crash",
-        logger: collectingLogger(),
-        ...FAST_CLIENT_TIMERS,
-        transactionListener: {
-          executeLocalTransaction: () => "UNKNOW",
-          checkLocalTransaction: (msg) => {
-            checked.push(new TextDecoder().decode(msg.body));
-            return "COMMIT_MESSAGE";
-          },
-        },
-      }).start();
+      const { producer, checked } = committingOnCheck({ namesrvAddr, instanceName: "e2e-tx-crash", groupName: "e2e_tx_crash", ...FAST_CLIENT_TIMERS });
       const maxOffset = async (topic: string, queueId: number) =>
         Number((await raw.invoke(brokerAddr, RemotingCommand.request(RequestCode.GET_MAX_OFFSET, { topic, queueId: String(queueId) }), 1_000)).extFields.offset ?? 0);
       const countInTopic = async () => {

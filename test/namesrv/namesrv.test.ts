@@ -11,17 +11,11 @@ import { encodeRegisterBrokerBody } from "../../src/namesrv/register-body.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand, SerializeType } from "../../src/remoting/command.ts";
 import { RemotingClient } from "../../src/remoting/client.ts";
+import { waitUntil } from "../wait-until.ts";
 
 const TIMEOUT_MS = 3000;
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b ?? new Uint8Array(0));
 
-async function pollUntil(cond: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 const topic = (topicName: string) => ({ topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false });
 
@@ -177,8 +171,8 @@ describe("NameServer", () => {
       await broker.invoke(shortAddr, registerRequest({ brokerName: "broker-e", brokerAddr: "10.0.0.5:10911", topics: ["Expiring"] }), TIMEOUT_MS);
       const routeCode = async () => (await reader.invoke(shortAddr, RemotingCommand.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: "Expiring" }), TIMEOUT_MS)).code;
       expect(await routeCode()).toBe(ResponseCode.SUCCESS);
-      await pollUntil(async () => (await routeCode()) === ResponseCode.TOPIC_NOT_EXIST, "expiry");
-      await pollUntil(() => closed, "namesrv closing the expired broker's connection");
+      await waitUntil("expiry", async () => (await routeCode()) === ResponseCode.TOPIC_NOT_EXIST);
+      await waitUntil("namesrv closing the expired broker's connection", () => closed);
     } finally {
       broker.close();
       reader.close();
@@ -202,7 +196,7 @@ describe("NameServer", () => {
     await b.invoke(addr, registerRequest({ brokerName: "broker-c", brokerAddr: "10.0.0.7:10911", topics: ["Closing"] }), TIMEOUT_MS);
     expect((await route(reader, "Closing")).code).toBe(ResponseCode.SUCCESS);
     b.closeConnection(addr);
-    await pollUntil(async () => (await route(reader, "Closing")).code === ResponseCode.TOPIC_NOT_EXIST, "removal on close");
+    await waitUntil("removal on close", async () => (await route(reader, "Closing")).code === ResponseCode.TOPIC_NOT_EXIST);
   });
 
   test("bad requests get a response code and a remark naming the problem", async () => {

@@ -10,16 +10,6 @@ function makeFrame(seed: number, payloadLength: number): { frame: Uint8Array; pa
   return { frame, payload: frame.subarray(4) };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
-
 /** Deterministic PRNG so a failing split is reproducible. */
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -33,7 +23,7 @@ function sampleStream(): { stream: Uint8Array; payloads: Uint8Array[] } {
   // Sizes cover: the 4-byte minimum, small, and a frame larger than the 64 KiB first assembly buffer.
   const sizes = [4, 5, 17, 300, 4, 70_000, 1024, 8, 150_000, 33];
   const frames = sizes.map((size, i) => makeFrame(i, size));
-  return { stream: concat(frames.map((f) => f.frame)), payloads: frames.map((f) => f.payload) };
+  return { stream: new Uint8Array(Bun.concatArrayBuffers(frames.map((f) => f.frame))), payloads: frames.map((f) => f.payload) };
 }
 
 describe("FrameDecoder", () => {
@@ -87,7 +77,7 @@ describe("FrameDecoder", () => {
     const a = makeFrame(1, 10);
     const b = makeFrame(2, 6);
     const c = makeFrame(3, 4);
-    const stream = concat([a.frame, b.frame, c.frame]);
+    const stream = new Uint8Array(Bun.concatArrayBuffers([a.frame, b.frame, c.frame]));
     const decoder = new FrameDecoder();
     expect(decoder.push(stream.slice(0, 2))).toEqual([]); // half of a's prefix
     const rest = stream.slice(2);

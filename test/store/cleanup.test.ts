@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { isTimeToDelete } from "../../src/store/cleanup.ts";
-import { MessageStore } from "../../src/store/message-store.ts";
-import { bodyOf, message, smallStoreConfig, tempStoreDir } from "./store-fixtures.ts";
+import { bodyOf, message, useTempStores } from "./store-fixtures.ts";
 
-let root: string;
-const stores: MessageStore[] = [];
-beforeEach(() => {
-  root = tempStoreDir();
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.shutdown();
-  fs.rmSync(root, { recursive: true, force: true });
-});
+const stores = useTempStores();
 
 const HOUR_MS = 3_600_000;
 
@@ -28,14 +19,11 @@ describe("cleanup", () => {
   test("retention deletes only expired segments, then queue and index files below the new minimum", async () => {
     const nowMs = Date.now();
     const hour = String(new Date(nowMs).getHours()).padStart(2, "0");
-    const s = new MessageStore(smallStoreConfig(root, { fileReservedTime: 48, deleteWhen: hour, maxIndexNum: 20 }), { diskUsedRatio: () => 0.1 });
-    stores.push(s);
-    expect(await s.load()).toBe(true);
-    await s.start();
+    const s = await stores.open({ fileReservedTime: 48, deleteWhen: hour, maxIndexNum: 20 }, { diskUsedRatio: () => 0.1 });
     for (let i = 0; i < 150; i++) {
       expect((await s.putMessage(message("C", 0, `m${i}`, { KEYS: `k${i}` }))).status).toBe("PUT_OK");
     }
-    const clDir = path.join(root, "commitlog");
+    const clDir = path.join(stores.root, "commitlog");
     const segments = fs.readdirSync(clDir).sort();
     expect(segments.length).toBeGreaterThanOrEqual(4);
     // The two oldest segments were last written 49 h ago: expired. The third is 47 h old: kept.
@@ -46,7 +34,7 @@ describe("cleanup", () => {
     setAge(segments[0]!, 49);
     setAge(segments[1]!, 49);
     setAge(segments[2]!, 47);
-    const indexFilesBefore = fs.readdirSync(path.join(root, "index")).length;
+    const indexFilesBefore = fs.readdirSync(path.join(stores.root, "index")).length;
 
     const round = s.runCleanup();
     expect(round.commitLogFilesDeleted).toBe(2);
@@ -54,7 +42,7 @@ describe("cleanup", () => {
     expect(s.getMinPhyOffset()).toBe(Number(segments[2]));
     expect(round.consumeQueueFilesDeleted).toBeGreaterThan(0);
     expect(round.indexFilesDeleted).toBeGreaterThan(0);
-    expect(fs.readdirSync(path.join(root, "index")).length).toBe(indexFilesBefore - round.indexFilesDeleted);
+    expect(fs.readdirSync(path.join(stores.root, "index")).length).toBe(indexFilesBefore - round.indexFilesDeleted);
 
     // Reads stay consistent: the old offsets are too small, the new minimum points at a live record.
     const min = s.getMinOffsetInQueue("C", 0);
@@ -75,12 +63,9 @@ describe("cleanup", () => {
   test("outside deleteWhen with free disk nothing is deleted, a manual request deletes anyway", async () => {
     const nowMs = Date.now();
     const otherHour = String((new Date(nowMs).getHours() + 2) % 24);
-    const s = new MessageStore(smallStoreConfig(root, { fileReservedTime: 1, deleteWhen: otherHour }), { diskUsedRatio: () => 0.1 });
-    stores.push(s);
-    expect(await s.load()).toBe(true);
-    await s.start();
+    const s = await stores.open({ fileReservedTime: 1, deleteWhen: otherHour }, { diskUsedRatio: () => 0.1 });
     for (let i = 0; i < 60; i++) await s.putMessage(message("C", 0, `m${i}`));
-    const clDir = path.join(root, "commitlog");
+    const clDir = path.join(stores.root, "commitlog");
     const old = new Date(nowMs - 5 * HOUR_MS);
     for (const name of fs.readdirSync(clDir)) fs.utimesSync(path.join(clDir, name), old, old);
     expect(s.runCleanup().commitLogFilesDeleted).toBe(0);

@@ -8,6 +8,7 @@ import { StoreCheckpoint } from "../../src/store/checkpoint.ts";
 import { CommitLog } from "../../src/store/commit-log.ts";
 import { offsetToFileName } from "../../src/store/mapped-file.ts";
 import { DEFAULT_STORE_CONFIG, type StoreConfig } from "../../src/store/store-config.ts";
+import { messageInner } from "./store-fixtures.ts";
 
 const SEGMENT_SIZE_BYTES = 64 * 1024;
 const dirs: string[] = [];
@@ -35,25 +36,19 @@ function open(config: StoreConfig, dir: string, recover: "normal" | "none" = "no
 }
 
 function message(i: number, bodySizeBytes = 100, overrides: Partial<MessageInner> = {}): MessageInner {
-  const properties = { TAGS: `tag${i % 3}`, KEYS: `key-${i}` };
   const body = new Uint8Array(bodySizeBytes);
   for (let j = 0; j < body.length; j++) body[j] = (i + j) & 0xff;
-  return {
+  return messageInner({
     topic: `topic-${i % 4}`,
     queueId: i % 2,
     flag: i,
     body,
-    properties,
-    propertiesString: propertiesToString(properties),
+    properties: { TAGS: `tag${i % 3}`, KEYS: `key-${i}` },
     tagsCode: 0,
-    sysFlag: 0,
     bornTimestamp: 1_700_000_000_000 + i,
     bornHost: "127.0.0.1:40000",
-    storeHost: "127.0.0.1:10911",
-    reconsumeTimes: 0,
-    preparedTransactionOffset: 0,
     ...overrides,
-  };
+  });
 }
 
 /** Per topic-queue counters, as the facade keeps them. */

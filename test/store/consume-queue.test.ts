@@ -59,6 +59,34 @@ describe("ConsumeQueue", () => {
     cq.files.close();
   });
 
+  test("the next segment is prepared off the event loop at half full, used by the appends, and dropped by recovery when unused", async () => {
+    const cq = open();
+    const dir = path.join(root, "TopicA", "3");
+    const next = path.join(dir, "00000000000000000100");
+    fill(cq, 3); // 3 of 5 entries: past half of the first segment
+    const deadline = Date.now() + 5_000;
+    while (!fs.existsSync(next)) {
+      if (Date.now() > deadline) throw new Error("the next segment was not prepared within 5 s");
+      await Bun.sleep(10);
+    }
+    expect(fs.statSync(next).size).toBe(FILE_SIZE_BYTES);
+    expect(fs.readdirSync(dir).some((name) => name.endsWith(".creating"))).toBe(false);
+    fill(cq, 5, 3); // entries 3..7: rolls into the prepared segment
+    expect(cq.getEntry(6)).toEqual({ commitLogOffset: 600, sizeBytes: 50, tagsCode: 5 });
+    // Entry 7 is past half of the second segment: the third one gets prepared too.
+    const third = path.join(dir, "00000000000000000200");
+    while (!fs.existsSync(third)) {
+      if (Date.now() > deadline) throw new Error("the third segment was not prepared within 5 s");
+      await Bun.sleep(10);
+    }
+    cq.files.close();
+    const again = open();
+    again.recover();
+    expect(again.getMaxOffsetInQueue()).toBe(8);
+    expect(fs.existsSync(third)).toBe(false);
+    again.files.close();
+  });
+
   test("re-dispatch of already written entries is skipped", () => {
     const cq = open();
     fill(cq, 3);

@@ -1,29 +1,14 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { SysFlag, tagsHashCode } from "../../src/common/message.ts";
 import { encodeRecord } from "../../src/common/message-codec.ts";
 import { parseDelayLevelsMs, parseDispatchRequest } from "../../src/store/dispatch.ts";
 import { MessageStore } from "../../src/store/message-store.ts";
-import { bodyOf, message, smallStoreConfig, tempStoreDir, waitUntil } from "./store-fixtures.ts";
+import { bodyOf, message, smallStoreConfig, tempStoreDir, useTempStores } from "./store-fixtures.ts";
+import { waitUntil } from "../wait-until.ts";
 
-let root: string;
-const stores: MessageStore[] = [];
-beforeEach(() => {
-  root = tempStoreDir();
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.shutdown();
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-async function openStore(): Promise<MessageStore> {
-  const s = new MessageStore(smallStoreConfig(root));
-  stores.push(s);
-  expect(await s.load()).toBe(true);
-  await s.start();
-  return s;
-}
+const stores = useTempStores();
 
 describe("parseDispatchRequest", () => {
   test("reads topic, queue, offsets, tags code, keys and unique key from a record", () => {
@@ -57,7 +42,7 @@ describe("parseDispatchRequest", () => {
 
 describe("ReputService via the store", () => {
   test("consume queues are rebuilt from the commit log after the consumequeue dir is deleted", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     for (let i = 0; i < 40; i++) {
       expect((await s.putMessage(message("R", i % 3, `m${i}`, { TAGS: i % 2 ? "odd" : "even" }))).status).toBe("PUT_OK");
     }
@@ -76,16 +61,16 @@ describe("ReputService via the store", () => {
     const before = snapshot(s);
     expect(before[0]!.bodies.length).toBe(14);
     await s.shutdown();
-    stores.length = 0;
-    fs.rmSync(path.join(root, "consumequeue"), { recursive: true });
+    stores.untrackAll();
+    fs.rmSync(path.join(stores.root, "consumequeue"), { recursive: true });
 
-    const again = await openStore();
+    const again = await stores.open();
     expect(snapshot(again)).toEqual(before);
     expect((await again.putMessage(message("R", 0, "next"))).queueOffset).toBe(14);
   });
 
   test("a slave store dispatches commit-log bytes replicated from a master", async () => {
-    const master = await openStore();
+    const master = await stores.open();
     for (let i = 0; i < 40; i++) await master.putMessage(message("H", i % 2, `h${i}`, { KEYS: `k${i}` }));
     const slaveRoot = tempStoreDir();
     const slave = new MessageStore(smallStoreConfig(slaveRoot, { brokerRole: "SLAVE" }));
@@ -112,11 +97,11 @@ describe("ReputService via the store", () => {
   });
 
   test("records appended outside putMessage (HA-style) are caught up in the background", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     let queueOffset = 0;
     const r = await s.commitLog.putMessage(message("H", 0, "replicated"), () => queueOffset++);
     expect(r.status).toBe("PUT_OK");
-    await waitUntil(() => s.getMaxOffsetInQueue("H", 0) === 1);
+    await waitUntil("the appended record dispatched", () => s.getMaxOffsetInQueue("H", 0) === 1);
     expect(s.getMessage("g", "H", 0, 0, 32).messages.map(bodyOf)).toEqual(["replicated"]);
     expect(s.dispatchBehindBytes()).toBe(0);
   });

@@ -8,6 +8,7 @@ import { CommitLog } from "../../src/store/commit-log.ts";
 import { AsyncFlushService, GroupCommitService, type FlushTarget } from "../../src/store/flush.ts";
 import { MappedFileQueue } from "../../src/store/mapped-file-queue.ts";
 import { DEFAULT_STORE_CONFIG, type StoreConfig } from "../../src/store/store-config.ts";
+import { waitUntil } from "../wait-until.ts";
 
 const dirs: string[] = [];
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -22,13 +23,6 @@ function tempDir(): string {
   return dir;
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function commitLog(overrides: Partial<StoreConfig>): { log: CommitLog; config: StoreConfig } {
   const root = tempDir();
@@ -108,7 +102,7 @@ describe("SYNC_FLUSH group commit", () => {
     const result = await log.putMessage(message(1, { WAIT: "false" }), assign);
     expect(result.status).toBe("PUT_OK");
     expect(log.getFlushedWhere()).toBe(0); // answered before any fsync
-    await waitUntil(() => log.getFlushedWhere() === log.getMaxOffset());
+    await waitUntil("log.getFlushedWhere() === log.getMaxOffset()", () => log.getFlushedWhere() === log.getMaxOffset());
   });
 
   test("a slow fsync times out with FLUSH_DISK_TIMEOUT; the message stays stored", async () => {
@@ -129,7 +123,7 @@ describe("SYNC_FLUSH group commit", () => {
     expect(waitedMs).toBeLessThan(2000);
     expect(log.readRecord(result.wroteOffset, result.wroteBytes)).toBeDefined();
     release();
-    await waitUntil(() => log.getFlushedWhere() === log.getMaxOffset());
+    await waitUntil("log.getFlushedWhere() === log.getMaxOffset()", () => log.getFlushedWhere() === log.getMaxOffset());
   });
 
   test("a wakeup during a running fsync gets its own fsync round (WAIT=false puts, slave appends)", async () => {
@@ -148,13 +142,13 @@ describe("SYNC_FLUSH group commit", () => {
     };
     const service = new GroupCommitService(target, { timeoutMs: 60_000 });
     service.wakeup();
-    await waitUntil(() => gates.length === 1);
+    await waitUntil("gates.length === 1", () => gates.length === 1);
     end = 200; // appended while the first fsync runs
     service.wakeup();
     gates[0]!();
-    await waitUntil(() => gates.length === 2);
+    await waitUntil("gates.length === 2", () => gates.length === 2);
     gates[1]!();
-    await waitUntil(() => flushedWhere === 200);
+    await waitUntil("flushedWhere === 200", () => flushedWhere === 200);
     hang = false;
     await service.shutdown();
   });
@@ -199,8 +193,8 @@ describe("ASYNC_FLUSH", () => {
     log.setCheckpoint(checkpoint);
     const results = await Promise.all([0, 1, 2].map((i) => log.putMessage(message(i), assign)));
     expect(results.every((r) => r.status === "PUT_OK")).toBe(true);
-    await waitUntil(() => log.getFlushedWhere() === log.getMaxOffset());
-    await waitUntil(() => checkpoint.physicMsgTimestamp === results[2]!.storeTimestamp);
+    await waitUntil("log.getFlushedWhere() === log.getMaxOffset()", () => log.getFlushedWhere() === log.getMaxOffset());
+    await waitUntil("checkpoint.physicMsgTimestamp === results[2]!.storeTimestamp", () => checkpoint.physicMsgTimestamp === results[2]!.storeTimestamp);
   });
 
   test("least pages between thorough flushes", async () => {
@@ -212,12 +206,12 @@ describe("ASYNC_FLUSH", () => {
     queue.getLastMappedFile()!.appendBytes(new Uint8Array(100)); // < 4 pages: only a thorough flush writes it
     service.start();
     cleanups.push(() => service.shutdown());
-    await waitUntil(() => target.calls.length >= 3);
+    await waitUntil("target.calls.length >= 3", () => target.calls.length >= 3);
     expect(queue.getFlushedWhere()).toBe(0);
     expect(target.calls.slice(0, 3)).toEqual([4, 4, 4]);
-    await waitUntil(() => queue.getFlushedWhere() === 100);
+    await waitUntil("queue.getFlushedWhere() === 100", () => queue.getFlushedWhere() === 100);
     expect(target.calls).toContain(0); // the thorough flush wrote it
     queue.getLastMappedFile()!.appendBytes(new Uint8Array(5 * 4096)); // ≥ 4 pages: the next tick writes it
-    await waitUntil(() => queue.getFlushedWhere() === 100 + 5 * 4096);
+    await waitUntil("queue.getFlushedWhere() === 100 + 5 * 4096", () => queue.getFlushedWhere() === 100 + 5 * 4096);
   });
 });

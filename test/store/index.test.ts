@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { INDEX_HEADER_SIZE_BYTES, IndexFile, indexFileSizeBytes, indexKeyHash } from "../../src/store/index-file.ts";
+import { INDEX_HEADER_SIZE_BYTES, IndexFile, indexFileSizeBytes, indexKeyHash, topicKeyHash } from "../../src/store/index-file.ts";
 import { IndexService, indexFileName } from "../../src/store/index-service.ts";
 
 let root: string;
@@ -23,6 +23,12 @@ describe("index key hash", () => {
     expect(indexKeyHash("Aa")).toBe(2112);
     expect(indexKeyHash("BB")).toBe(2112);
   });
+  test("topicKeyHash(topic, key) equals indexKeyHash(topic + '#' + key) without the concatenation", () => {
+    for (const [topic, key] of [["T", "Aa"], ["BenchTopic", "7F0000010000000000000000000000AA"], ["", ""], ["TopicTest", "订单-1"]] as const) {
+      expect(topicKeyHash(topic, key)).toBe(indexKeyHash(`${topic}#${key}`));
+    }
+  });
+
   test("file names are yyyyMMddHHmmssSSS local time", () => {
     const t = new Date(2024, 0, 2, 3, 4, 5, 6).getTime();
     expect(indexFileName(t)).toBe("20240102030405006");

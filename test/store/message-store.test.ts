@@ -1,31 +1,14 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { Prop, SysFlag, tagsHashCode } from "../../src/common/message.ts";
 import { decodeOffsetMsgId } from "../../src/common/message-codec.ts";
 import { MessageStore } from "../../src/store/message-store.ts";
-import type { StoreConfig } from "../../src/store/store-config.ts";
 import type { GetMessageStatus } from "../../src/store/store-types.ts";
-import { bodyOf, message, smallStoreConfig, tempStoreDir } from "./store-fixtures.ts";
+import { bodyOf, message, smallStoreConfig, useTempStores } from "./store-fixtures.ts";
 
-let root: string;
-const stores: MessageStore[] = [];
+const stores = useTempStores();
 
-beforeEach(() => {
-  root = tempStoreDir();
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.shutdown();
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-async function openStore(overrides: Partial<StoreConfig> = {}, opts: ConstructorParameters<typeof MessageStore>[1] = {}): Promise<MessageStore> {
-  const s = new MessageStore(smallStoreConfig(root, overrides), opts);
-  stores.push(s);
-  expect(await s.load()).toBe(true);
-  await s.start();
-  return s;
-}
 
 async function putN(s: MessageStore, topic: string, queueId: number, n: number, tag = "A"): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -36,7 +19,7 @@ async function putN(s: MessageStore, topic: string, queueId: number, n: number, 
 
 describe("MessageStore getMessage statuses and nextBeginOffset", () => {
   test("table of RocketMQ cases", async () => {
-    const s = await openStore({ maxTransferCountOnMessageInMemory: 4 });
+    const s = await stores.open({ maxTransferCountOnMessageInMemory: 4 });
     await putN(s, "T", 0, 6, "A");
     await putN(s, "T", 1, 3, "B");
     const tagA = tagsHashCode("A");
@@ -63,7 +46,7 @@ describe("MessageStore getMessage statuses and nextBeginOffset", () => {
   });
 
   test("commit-log segment gone under a live queue: MESSAGE_WAS_REMOVING; queue segment gone: OFFSET_FOUND_NULL", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     await putN(s, "T", 0, 45); // ~120-byte records: commit-log segment 0 holds the first ~30
     const firstSegmentEnd = 4096;
     expect(s.getCommitLogOffsetInQueue("T", 0, 9)).toBeLessThan(firstSegmentEnd);
@@ -81,7 +64,7 @@ describe("MessageStore getMessage statuses and nextBeginOffset", () => {
   });
 
   test("maxTransferBytesOnMessageInMemory caps the batch after the first message", async () => {
-    const s = await openStore({ maxTransferBytesOnMessageInMemory: 200 });
+    const s = await stores.open({ maxTransferBytesOnMessageInMemory: 200 });
     await putN(s, "T", 0, 5);
     const r = s.getMessage("g", "T", 0, 0, 32);
     expect(r.messages.length).toBe(1); // one record is ~120 bytes; a second would pass 200
@@ -89,7 +72,7 @@ describe("MessageStore getMessage statuses and nextBeginOffset", () => {
   });
 
   test("data outside the in-memory window: in-disk limits (8 messages) and suggestPullingFromSlave", async () => {
-    const s = await openStore({ accessMessageInMemoryMaxRatio: 0, mappedFileSizeConsumeQueue: 100 * 20 });
+    const s = await stores.open({ accessMessageInMemoryMaxRatio: 0, mappedFileSizeConsumeQueue: 100 * 20 });
     await putN(s, "T", 0, 12);
     const r = s.getMessage("g", "T", 0, 0, 32);
     expect(r.messages.length).toBe(8);
@@ -99,7 +82,7 @@ describe("MessageStore getMessage statuses and nextBeginOffset", () => {
   });
 
   test("a pull stops at the end of a consume-queue segment", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     await putN(s, "T", 0, 15);
     const r = s.getMessage("g", "T", 0, 7, 32);
     expect(r.messages.map(bodyOf)).toEqual(["T-0-7", "T-0-8", "T-0-9"]); // segments hold 10 entries
@@ -109,7 +92,7 @@ describe("MessageStore getMessage statuses and nextBeginOffset", () => {
 
 describe("MessageStore put paths", () => {
   test("queue offsets are dense per queue; lookups by offset, msgId, time and key", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     const r0 = await s.putMessage(message("T", 0, "a", { KEYS: "order-1 order-2", UNIQ_KEY: "UNIQ0" }));
     const r1 = await s.putMessage(message("T", 1, "b"));
     const r2 = await s.putMessage(message("T", 0, "c", { KEYS: "order-2" }));
@@ -133,7 +116,7 @@ describe("MessageStore put paths", () => {
   });
 
   test("batch gets consecutive offsets; delayed batch is illegal", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     const r = await s.putMessages([message("B", 2, "x"), message("B", 2, "y"), message("B", 2, "z")]);
     expect(r.status).toBe("PUT_OK");
     expect(r.msgNum).toBe(3);
@@ -143,7 +126,7 @@ describe("MessageStore put paths", () => {
   });
 
   test("a delayed message goes to SCHEDULE_TOPIC_XXXX with its delivery time as tags code", async () => {
-    const s = await openStore({ messageDelayLevel: "1s 5s 10s" });
+    const s = await stores.open({ messageDelayLevel: "1s 5s 10s" });
     const r = await s.putMessage(message("Real", 3, "later", { [Prop.DELAY]: "9" })); // clamped to level 3
     expect(r.status).toBe("PUT_OK");
     expect(s.getMaxOffsetInQueue("Real", 3)).toBe(0);
@@ -156,7 +139,7 @@ describe("MessageStore put paths", () => {
   });
 
   test("prepared and rollback records are not in consume queues; commit records are", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     const prepared = { ...message("Tx", 0, "half"), sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE };
     const rollback = { ...message("Tx", 0, "rb"), sysFlag: SysFlag.TRANSACTION_ROLLBACK_TYPE };
     const commit = { ...message("Tx", 0, "ok"), sysFlag: SysFlag.TRANSACTION_COMMIT_TYPE };
@@ -167,7 +150,7 @@ describe("MessageStore put paths", () => {
   });
 
   test("the arriving listener sees each dispatched message with the new max offset", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     const seen: string[] = [];
     s.setMessageArrivingListener((topic, queueId, logicOffset, tagsCode) => seen.push(`${topic}/${queueId}/${logicOffset}/${tagsCode}`));
     await putN(s, "L", 1, 2, "A");
@@ -176,7 +159,7 @@ describe("MessageStore put paths", () => {
 
   test("disk above 90% refuses writes with SERVICE_NOT_AVAILABLE and a reason", async () => {
     let ratio = 0.95;
-    const s = await openStore({}, { diskUsedRatio: () => ratio });
+    const s = await stores.open({}, { diskUsedRatio: () => ratio });
     const r = await s.putMessage(message("T", 0, "x"));
     expect(r.status).toBe("SERVICE_NOT_AVAILABLE");
     expect(r.remark).toContain("disk is full");
@@ -186,13 +169,13 @@ describe("MessageStore put paths", () => {
   });
 
   test("deleteTopics and cleanUnusedTopic drop queues and offsets", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     await putN(s, "Keep", 0, 2);
     await putN(s, "Drop", 0, 2);
     await putN(s, "Old", 0, 2);
     s.deleteTopics(new Set(["Drop"]));
     expect(s.getMessage("g", "Drop", 0, 0, 32).status).toBe("NO_MATCHED_LOGIC_QUEUE");
-    expect(fs.existsSync(path.join(root, "consumequeue", "Drop"))).toBe(false);
+    expect(fs.existsSync(path.join(stores.root, "consumequeue", "Drop"))).toBe(false);
     s.cleanUnusedTopic(new Set(["Keep"]));
     expect(s.getMaxOffsetInQueue("Old", 0)).toBe(0);
     expect(s.getMaxOffsetInQueue("Keep", 0)).toBe(2);
@@ -200,7 +183,7 @@ describe("MessageStore put paths", () => {
   });
 
   test("slave stores refuse puts", async () => {
-    const s = await openStore({ brokerRole: "SLAVE" });
+    const s = await stores.open({ brokerRole: "SLAVE" });
     const r = await s.putMessage(message("T", 0, "x"));
     expect(r.status).toBe("SERVICE_NOT_AVAILABLE");
     expect(r.remark).toContain("slave");
@@ -209,11 +192,11 @@ describe("MessageStore put paths", () => {
 
 describe("MessageStore load", () => {
   test("clean shutdown and reload keeps reads and continues queue offsets", async () => {
-    const s = await openStore();
+    const s = await stores.open();
     await putN(s, "T", 0, 30);
     await s.shutdown();
-    expect(fs.existsSync(path.join(root, "abort"))).toBe(false);
-    const again = await openStore();
+    expect(fs.existsSync(path.join(stores.root, "abort"))).toBe(false);
+    const again = await stores.open();
     const r = again.getMessage("g", "T", 0, 20, 32);
     expect(r.messages.map(bodyOf)).toEqual(Array.from({ length: 10 }, (_, i) => `T-0-${20 + i}`));
     expect((await again.putMessage(message("T", 0, "next"))).queueOffset).toBe(30);
@@ -224,7 +207,7 @@ describe("MessageStore load", () => {
     const script = `
       import { MessageStore } from ${JSON.stringify(path.resolve(import.meta.dir, "../../src/store/message-store.ts"))};
       import { message, smallStoreConfig } from ${JSON.stringify(path.resolve(import.meta.dir, "store-fixtures.ts"))};
-      const s = new MessageStore(smallStoreConfig(${JSON.stringify(root)}));
+      const s = new MessageStore(smallStoreConfig(${JSON.stringify(stores.root)}));
       if (!(await s.load())) process.exit(2);
       await s.start();
       for (let i = 0; i < 12; i++) await s.putMessage(message("T", 0, "T-0-" + i, { TAGS: "A", KEYS: "crash" + i }));
@@ -233,24 +216,23 @@ describe("MessageStore load", () => {
     `;
     const proc = Bun.spawn([process.execPath, "-e", script], { stdout: "inherit", stderr: "inherit" });
     expect(await proc.exited).toBe(0);
-    expect(fs.existsSync(path.join(root, "abort"))).toBe(true);
+    expect(fs.existsSync(path.join(stores.root, "abort"))).toBe(true);
 
     // Tear the commit log after T-0-10: zero the last three records (T-0-11 and Last-0).
-    const clDir = path.join(root, "commitlog");
-    const probe = new MessageStore(smallStoreConfig(root));
-    stores.push(probe);
+    const clDir = path.join(stores.root, "commitlog");
+    const probe = stores.track(new MessageStore(smallStoreConfig(stores.root)));
     expect(await probe.load()).toBe(true); // abnormal recovery; nothing torn yet
     const cut = probe.getCommitLogOffsetInQueue("T", 0, 11);
     expect(probe.getMaxOffsetInQueue("Last", 0)).toBe(1);
     await probe.shutdown();
-    stores.length = 0;
-    fs.writeFileSync(path.join(root, "abort"), "");
+    stores.untrackAll();
+    fs.writeFileSync(path.join(stores.root, "abort"), "");
     const segment = path.join(clDir, String(cut - (cut % 4096)).padStart(20, "0"));
     const fd = fs.openSync(segment, "r+");
     fs.writeSync(fd, new Uint8Array(200), 0, 200, cut % 4096); // zeroes: not a record
     fs.closeSync(fd);
 
-    const s = await openStore();
+    const s = await stores.open();
     expect(s.getMaxPhyOffset()).toBe(cut);
     expect(s.getMaxOffsetInQueue("T", 0)).toBe(11);
     expect(s.getMessage("g", "T", 0, 10, 32).messages.map(bodyOf)).toEqual(["T-0-10"]);

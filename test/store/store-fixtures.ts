@@ -1,9 +1,12 @@
-// Shared by the store-queue tests: a small-segment store config in a temp dir and a message builder.
+// Shared by the store tests: a small-segment store config in a temp dir, the per-test store
+// lifecycle, and a message builder.
 
+import { afterEach, beforeEach, expect } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { propertiesToString, tagsHashCode, type MessageInner, type Properties } from "../../src/common/message.ts";
+import { MessageStore } from "../../src/store/message-store.ts";
 import { DEFAULT_STORE_CONFIG, type StoreConfig } from "../../src/store/store-config.ts";
 
 /** 4 KiB commit-log segments (~25 small records), 10-entry consume-queue segments, a tiny index. */
@@ -25,13 +28,55 @@ export function tempStoreDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-store-"));
 }
 
-export function message(topic: string, queueId: number, body: string, props: Properties = {}): MessageInner {
-  const properties = { ...props };
+export interface TempStores {
+  /** This test's store root (a fresh temp dir). */
+  readonly root: string;
+  /** A small-segment store under `root`, loaded (asserted true) and started; shut down after the test. */
+  open(overrides?: Partial<StoreConfig>, opts?: ConstructorParameters<typeof MessageStore>[1]): Promise<MessageStore>;
+  /** Shuts `store` down after the test (a store the test built itself). */
+  track(store: MessageStore): MessageStore;
+  /** The test shut its stores down itself: nothing left to shut down after it. */
+  untrackAll(): void;
+}
+
+/** Registers per-test hooks: a fresh root before each test; its stores shut down and the root removed after. */
+export function useTempStores(): TempStores {
+  let root = "";
+  const stores: MessageStore[] = [];
+  beforeEach(() => {
+    root = tempStoreDir();
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.shutdown();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
   return {
-    topic,
-    queueId,
+    get root() {
+      return root;
+    },
+    async open(overrides = {}, opts = {}) {
+      const s = new MessageStore(smallStoreConfig(root, overrides), opts);
+      stores.push(s);
+      expect(await s.load()).toBe(true);
+      await s.start();
+      return s;
+    },
+    track(store) {
+      stores.push(store);
+      return store;
+    },
+    untrackAll() {
+      stores.length = 0;
+    },
+  };
+}
+
+/** A MessageInner: `fields` win; the rest are fixed test values, properties string and tags code derived. */
+export function messageInner(fields: Partial<MessageInner> & Pick<MessageInner, "topic" | "body">): MessageInner {
+  const properties = fields.properties ?? {};
+  return {
+    queueId: 0,
     flag: 0,
-    body: new TextEncoder().encode(body),
     properties,
     propertiesString: propertiesToString(properties),
     tagsCode: tagsHashCode(properties.TAGS),
@@ -41,7 +86,12 @@ export function message(topic: string, queueId: number, body: string, props: Pro
     storeHost: "127.0.0.1:10911",
     reconsumeTimes: 0,
     preparedTransactionOffset: 0,
+    ...fields,
   };
+}
+
+export function message(topic: string, queueId: number, body: string, props: Properties = {}): MessageInner {
+  return messageInner({ topic, queueId, body: new TextEncoder().encode(body), properties: { ...props } });
 }
 
 /** Body text of a stored record (protocol doc 5.5 layout, IPv4 hosts: body length at 84). */
@@ -49,13 +99,4 @@ export function bodyOf(record: Uint8Array): string {
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   const length = view.getInt32(84);
   return new TextDecoder().decode(record.subarray(88, 88 + length));
-}
-
-/** Polls `cond` every few ms until it holds or `timeoutMs` passes. */
-export async function waitUntil(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(5);
-  }
 }

@@ -3,7 +3,7 @@
 // the check progress kept as consumer offsets of the internal group CID_RMQ_SYS_TRANS.
 
 import { decodeRecord } from "../../common/message-codec.ts";
-import { Prop, SysFlag, propertiesToString, tagsHashCode, type MessageExt, type MessageInner } from "../../common/message.ts";
+import { Prop, SysFlag, propertiesToString, tagsHashCode, type MessageExt, type MessageInner, type PullStatus } from "../../common/message.ts";
 import { PERM_READ_WRITE, SystemTopic, type TopicConfig } from "../../common/topic.ts";
 import type { MessageStore } from "../../store/message-store.ts";
 import type { GetMessageStatus, PutMessageResult } from "../../store/store-types.ts";
@@ -20,11 +20,8 @@ export const HALF_TOPIC_QUEUE_NUMS = 1;
 /** Java TCMT_QUEUE_NUMS: queues of TRANS_CHECK_MAX_TIME_TOPIC. */
 export const CHECK_MAX_TIME_TOPIC_QUEUE_NUMS = 1;
 
-/** How a read of the half or op queue went (Java PullStatus as the bridge maps it). */
-export type BridgePullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
-
 export interface BridgePullResult {
-  status: BridgePullStatus;
+  status: PullStatus;
   nextBeginOffset: number;
   /** Decoded messages; undefined unless status is FOUND (Java msgFoundList null). */
   messages: MessageExt[] | undefined;
@@ -40,7 +37,7 @@ export interface TransactionBrokerView {
   replicate(result: PutMessageResult, waitStoreMsgOK: boolean): Promise<PutMessageResult>;
 }
 
-function pullStatusOf(status: GetMessageStatus): BridgePullStatus {
+function pullStatusOf(status: GetMessageStatus): PullStatus {
   switch (status) {
     case "FOUND":
       return "FOUND";

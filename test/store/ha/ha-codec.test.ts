@@ -6,16 +6,6 @@ import {
   TransferFrameDecoder,
 } from "../../../src/store/ha/ha-codec.ts";
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
-
 describe("HA wire encoding", () => {
   test("offset report is a big-endian int64", () => {
     // 0x0000_0001_0000_0002 = 2^32 + 2
@@ -38,7 +28,7 @@ describe("HA wire encoding", () => {
 describe("OffsetReportDecoder", () => {
   test("keeps the last complete report of a read", () => {
     const decoder = new OffsetReportDecoder();
-    const stream = concat(encodeOffsetReport(100), encodeOffsetReport(200), encodeOffsetReport(300).subarray(0, 3));
+    const stream = new Uint8Array(Bun.concatArrayBuffers([encodeOffsetReport(100), encodeOffsetReport(200), encodeOffsetReport(300).subarray(0, 3)]));
     expect(decoder.push(stream)).toBe(200);
     expect(decoder.push(encodeOffsetReport(300).subarray(3))).toBe(300);
   });
@@ -60,12 +50,14 @@ describe("OffsetReportDecoder", () => {
 describe("TransferFrameDecoder", () => {
   const data1 = new Uint8Array(1000).map((_, i) => i % 251);
   const data2 = new Uint8Array(70_000).map((_, i) => (i * 7) % 253);
-  const stream = concat(
-    encodeTransferHeader(4096, data1.length),
-    data1,
-    encodeTransferHeader(5096, 0), // heartbeat
-    encodeTransferHeader(5096, data2.length),
-    data2,
+  const stream = new Uint8Array(
+    Bun.concatArrayBuffers([
+      encodeTransferHeader(4096, data1.length),
+      data1,
+      encodeTransferHeader(5096, 0), // heartbeat
+      encodeTransferHeader(5096, data2.length),
+      data2,
+    ]),
   );
 
   function decodeInChunks(chunkSize: number): Array<{ offset: number; data: number[] }> {

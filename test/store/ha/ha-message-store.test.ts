@@ -9,8 +9,11 @@ import { HAService } from "../../../src/store/ha/ha-service.ts";
 import { DEFAULT_HA_CONFIG, type HAConfig } from "../../../src/store/ha/ha-types.ts";
 import { MessageStore } from "../../../src/store/message-store.ts";
 import { DEFAULT_STORE_CONFIG, type BrokerRole, type StoreConfig } from "../../../src/store/store-config.ts";
+import { waitUntil } from "../../wait-until.ts";
 
 const SEGMENT_SIZE_BYTES = 64 * 1024;
+/** Two stores replicating and dispatching on 2 shared cores: allow more than the default wait. */
+const CATCH_UP_TIMEOUT_MS = 15_000;
 const TOPICS = ["TopicA", "TopicB", "TopicC"];
 const QUEUES = 4;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -18,13 +21,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 function storeConfig(root: string, brokerRole: BrokerRole): StoreConfig {
   return {
@@ -121,12 +117,12 @@ test("10,000 messages: same commit log bytes and same consume-queue reads on the
   const slaveHA = new HAService(slave, haConfig({ haMasterAddress: `127.0.0.1:${port}` }), "SLAVE");
   slaveHA.start();
   cleanups.push(() => slaveHA.shutdown());
-  await waitUntil("slave report", () => masterHA.getRuntimeInfo().haConnectionInfo[0]?.slaveAckOffset === 0);
+  await waitUntil("slave report", () => masterHA.getRuntimeInfo().haConnectionInfo[0]?.slaveAckOffset === 0, CATCH_UP_TIMEOUT_MS);
 
   await putMany(master, masterHA, 0, 10_000);
   const end = master.getMaxPhyOffset();
   expect(end).toBeGreaterThan(10 * SEGMENT_SIZE_BYTES);
-  await waitUntil("slave caught up and dispatched", () => slave.getMaxPhyOffset() === end && slave.dispatchBehindBytes() === 0);
+  await waitUntil("slave caught up and dispatched", () => slave.getMaxPhyOffset() === end && slave.dispatchBehindBytes() === 0, CATCH_UP_TIMEOUT_MS);
 
   expect(commitLogFiles(slaveRoot)).toEqual(commitLogFiles(masterRoot));
   expectSameQueues(master, slave);
@@ -149,9 +145,9 @@ test("slave store restarted mid-stream recovers and catches up from its own offs
   let slave = await openStore(slaveRoot, "SLAVE");
   let slaveHA = new HAService(slave, slaveConfig, "SLAVE");
   slaveHA.start();
-  await waitUntil("slave report", () => masterHA.connectionCount() === 1);
+  await waitUntil("slave report", () => masterHA.connectionCount() === 1, CATCH_UP_TIMEOUT_MS);
   await putMany(master, masterHA, 0, 5_000);
-  await waitUntil("some data replicated", () => slave.getMaxPhyOffset() > 0);
+  await waitUntil("some data replicated", () => slave.getMaxPhyOffset() > 0, CATCH_UP_TIMEOUT_MS);
   slaveHA.shutdown();
   await slave.shutdown();
   const stoppedAt = slave.getMaxPhyOffset();
@@ -164,7 +160,7 @@ test("slave store restarted mid-stream recovers and catches up from its own offs
   slaveHA.start();
   cleanups.push(() => slaveHA.shutdown());
   const end = master.getMaxPhyOffset();
-  await waitUntil("slave caught up and dispatched", () => slave.getMaxPhyOffset() === end && slave.dispatchBehindBytes() === 0);
+  await waitUntil("slave caught up and dispatched", () => slave.getMaxPhyOffset() === end && slave.dispatchBehindBytes() === 0, CATCH_UP_TIMEOUT_MS);
   expect(commitLogFiles(slaveRoot)).toEqual(commitLogFiles(masterRoot));
   expectSameQueues(master, slave);
 });

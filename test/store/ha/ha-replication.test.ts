@@ -4,13 +4,15 @@ import { afterEach, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { propertiesToString, type MessageInner } from "../../../src/common/message.ts";
+import type { MessageInner } from "../../../src/common/message.ts";
 import { CommitLog } from "../../../src/store/commit-log.ts";
 import { encodeOffsetReport, encodeTransferHeader } from "../../../src/store/ha/ha-codec.ts";
 import { HAService } from "../../../src/store/ha/ha-service.ts";
 import { DEFAULT_HA_CONFIG, type HAConfig, type HAStore } from "../../../src/store/ha/ha-types.ts";
 import { DEFAULT_STORE_CONFIG, type BrokerRole, type StoreConfig } from "../../../src/store/store-config.ts";
 import type { PutMessageResult } from "../../../src/store/store-types.ts";
+import { waitUntil } from "../../wait-until.ts";
+import { messageInner } from "../store-fixtures.ts";
 
 const SEGMENT_SIZE_BYTES = 64 * 1024;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -18,13 +20,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-ha-"));
@@ -82,24 +77,17 @@ class Node {
 }
 
 function message(i: number): MessageInner {
-  const properties = { TAGS: `tag${i % 3}`, KEYS: `key-${i}` };
   const body = new Uint8Array(40 + ((i * 37) % 300)); // 40..339 bytes: records end at odd places
   for (let j = 0; j < body.length; j++) body[j] = (i + j) & 0xff;
-  return {
+  return messageInner({
     topic: `topic-${i % 4}`,
     queueId: i % 2,
-    flag: 0,
     body,
-    properties,
-    propertiesString: propertiesToString(properties),
+    properties: { TAGS: `tag${i % 3}`, KEYS: `key-${i}` },
     tagsCode: 0,
-    sysFlag: 0,
     bornTimestamp: 1_700_000_000_000 + i,
     bornHost: "127.0.0.1:40000",
-    storeHost: "127.0.0.1:10911",
-    reconsumeTimes: 0,
-    preparedTransactionOffset: 0,
-  };
+  });
 }
 
 function haConfig(overrides: Partial<HAConfig> = {}): HAConfig {

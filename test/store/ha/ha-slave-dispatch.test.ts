@@ -4,9 +4,10 @@ import { afterEach, expect, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { propertiesToString, type MessageInner } from "../../../src/common/message.ts";
+import type { MessageInner } from "../../../src/common/message.ts";
 import { MessageStore } from "../../../src/store/message-store.ts";
 import { DEFAULT_STORE_CONFIG, type BrokerRole } from "../../../src/store/store-config.ts";
+import { messageInner } from "../store-fixtures.ts";
 
 const stores: MessageStore[] = [];
 const dirs: string[] = [];
@@ -26,22 +27,7 @@ async function openStore(role: BrokerRole): Promise<MessageStore> {
 }
 
 function message(i: number): MessageInner {
-  const properties = { TAGS: "t" };
-  return {
-    topic: "SplitTopic",
-    queueId: 0,
-    flag: 0,
-    body: new TextEncoder().encode(`split record ${i}`),
-    properties,
-    propertiesString: propertiesToString(properties),
-    tagsCode: 0,
-    sysFlag: 0,
-    bornTimestamp: 1_700_000_000_000,
-    bornHost: "127.0.0.1:50000",
-    storeHost: "127.0.0.1:10911",
-    reconsumeTimes: 0,
-    preparedTransactionOffset: 0,
-  };
+  return messageInner({ topic: "SplitTopic", body: new TextEncoder().encode(`split record ${i}`), properties: { TAGS: "t" }, tagsCode: 0 });
 }
 
 test("records split across appends are dispatched once complete", async () => {

@@ -4,11 +4,13 @@ import { afterEach, expect, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { propertiesToString, type MessageInner } from "../../../src/common/message.ts";
+import type { MessageInner } from "../../../src/common/message.ts";
 import { HAService } from "../../../src/store/ha/ha-service.ts";
 import { DEFAULT_HA_CONFIG } from "../../../src/store/ha/ha-types.ts";
 import { MessageStore } from "../../../src/store/message-store.ts";
 import { DEFAULT_STORE_CONFIG } from "../../../src/store/store-config.ts";
+import { waitUntil } from "../../wait-until.ts";
+import { messageInner } from "../store-fixtures.ts";
 
 const SEGMENT_SIZE_BYTES = 64 * 1024;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -16,31 +18,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 function message(i: number): MessageInner {
-  const properties = { TAGS: "t" };
-  return {
-    topic: "SyncTopic",
-    queueId: 0,
-    flag: 0,
-    body: new TextEncoder().encode(`sync message ${i}`),
-    properties,
-    propertiesString: propertiesToString(properties),
-    tagsCode: 0,
-    sysFlag: 0,
-    bornTimestamp: Date.now(),
-    bornHost: "127.0.0.1:50000",
-    storeHost: "127.0.0.1:10911",
-    reconsumeTimes: 0,
-    preparedTransactionOffset: 0,
-  };
+  return messageInner({ topic: "SyncTopic", body: new TextEncoder().encode(`sync message ${i}`), properties: { TAGS: "t" }, tagsCode: 0, bornTimestamp: Date.now() });
 }
 
 test("frozen slave process: FLUSH_SLAVE_TIMEOUT; resumed: PUT_OK; stopped: SLAVE_NOT_AVAILABLE", async () => {
