@@ -10,11 +10,7 @@ function levelFromEnv(): LogLevel {
   return raw in LEVEL_RANK ? (raw as LogLevel) : "info";
 }
 
-let threshold = LEVEL_RANK[levelFromEnv()];
-
-export function setLogLevel(level: LogLevel): void {
-  threshold = LEVEL_RANK[level];
-}
+const threshold = LEVEL_RANK[levelFromEnv()];
 
 export interface Logger {
   debug(message: string): void;

@@ -122,11 +122,5 @@ export const ResponseCode = {
   FLOW_CONTROL: 215,
 } as const;
 
-/** Name of a request code, for log lines; undefined for codes tsmq does not know. */
-export function requestCodeName(code: number): string | undefined {
-  for (const [name, value] of Object.entries(RequestCode)) if (value === code) return name;
-  return undefined;
-}
-
 /** `MQVersion.Version.V4_9_8.ordinal()`: what tsmq puts into every command it sends (protocol doc 1.6). */
 export const CURRENT_VERSION = 409;

@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { reserveBlocks } from "./libc.ts";
+import { syncFd } from "./sync-fd.ts";
 
 /** Digits of a segment file name: the zero-padded global start offset (UtilAll.offset2FileName). */
 export const FILE_NAME_DIGITS = 20;
@@ -20,10 +21,6 @@ export function offsetToFileName(offset: number): string {
   return String(offset).padStart(FILE_NAME_DIGITS, "0");
 }
 
-/** fdatasync on the libuv thread pool: never blocks the event loop. */
-function syncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
 
 /** Suffix of a segment being created; such leftovers of a crash are deleted on load. */
 export const CREATING_SUFFIX = ".creating";
