@@ -15,7 +15,7 @@ import { INVOKE_TIMEOUT_MS, makeTempDir, pollUntil, startTestBroker, type TestBr
 const { Producer, Consumer, Message } = require("ali-ons") as {
   Producer: new (opts: Record<string, unknown>) => OnsProducer;
   Consumer: (new (opts: Record<string, unknown>) => OnsConsumer) & { ACTION_RETRY: symbol };
-  Message: new (topic: string, tags: string, body: string) => { keys: string[] };
+  Message: new (topic: string, tags: string, body: string) => { keys: string[]; delayTimeLevel: number };
 };
 interface OnsProducer {
   ready(): Promise<void>;
@@ -42,8 +42,12 @@ const MESSAGE_COUNT = 1_000;
 /** Concurrent sends in flight from the producer. */
 const SEND_CONCURRENCY = 50;
 const QUEUES = 4;
-/** Every delay level 1 s so a retried message comes back quickly. */
-const SHORT_DELAY_LEVELS = Array(18).fill("1s").join(" ");
+/**
+ * Level 2 keeps RocketMQ's 5 s (the delay test checks it); every other level is 1 s so a retried
+ * message (level 3 + reconsumeTimes) comes back quickly.
+ */
+const DELAY_LEVEL_2_MS = 5_000;
+const SHORT_DELAY_LEVELS = ["1s", "5s", ...Array(16).fill("1s")].join(" ");
 const CONSUME_TIMEOUT_MS = 30_000;
 
 const quietLogger = { info() {}, warn() {}, debug() {}, error() {} };
@@ -87,6 +91,7 @@ beforeAll(async () => {
   tb = await startBroker();
   await createTopic("OnsInterop");
   await createTopic("OnsRetry");
+  await createTopic("OnsDelay");
 });
 
 afterAll(async () => {
@@ -190,5 +195,29 @@ describe("ali-ons against the tsmq broker", () => {
     expect(deliveries[0]).toEqual({ topic: "OnsRetry", reconsumeTimes: 0, body: "retry-me" });
     expect(deliveries[1]).toEqual({ topic: "OnsRetry", reconsumeTimes: 1, body: "retry-me" });
     expect(tb.broker.store.getMaxOffsetInQueue("%RETRY%CID_ONS_RETRY", 0)).toBe(1);
+  }, 60_000);
+
+  test("a delay-level-2 message arrives no earlier than 5 s after it was sent", async () => {
+    const consumer = newConsumer("CID_ONS_DELAY");
+    let receivedAtMs = 0;
+    let receivedBody = "";
+    consumer.subscribe("OnsDelay", "*", async (m) => {
+      receivedBody = m.body.toString();
+      receivedAtMs = Date.now();
+    });
+    await consumer.ready();
+
+    const producer = new Producer({ ...clientOptions(), producerGroup: "PID_ONS_DELAY" });
+    await producer.ready();
+    const msg = new Message("OnsDelay", "TagD", "later");
+    msg.delayTimeLevel = 2;
+    const sentAtMs = Date.now();
+    expect((await producer.send(msg)).sendStatus).toBe("SEND_OK");
+    await producer.close();
+
+    await pollUntil(() => receivedAtMs > 0, CONSUME_TIMEOUT_MS, 20);
+    await consumer.close();
+    expect(receivedBody).toBe("later");
+    expect(receivedAtMs - sentAtMs).toBeGreaterThanOrEqual(DELAY_LEVEL_2_MS);
   }, 60_000);
 });
