@@ -173,19 +173,35 @@ export class ProduceBench {
 
   /** Keeps `senders` sends in flight from one loop, like Java's async mode with its queue bound. */
   private async asyncIssuer(producer: Producer): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
+    let inFlight = 0;
+    let failedSinceLastIssue = false;
+    let wake: (() => void) | undefined;
+    const slotFreed = () => new Promise<void>((resolve) => (wake = resolve));
     for (;;) {
-      while (inFlight.size >= this.opts.senders) await Promise.race(inFlight);
+      while (inFlight >= this.opts.senders) await slotFreed();
+      // A failing broker is not hammered: the issuer pauses like a failed sync sender does.
+      if (failedSinceLastIssue && !this.stopping) await Bun.sleep(SEND_FAILURE_BACKOFF_MS);
+      failedSinceLastIssue = false;
       const n = this.claim();
       if (n === 0) break;
       const begin = performance.now();
-      const p: Promise<void> = this.sendOnce(producer, n).then(
-        () => this.recordSuccess(n, performance.now() - begin),
-        (err) => this.recordFailure(err),
-      ).finally(() => inFlight.delete(p));
-      inFlight.add(p);
+      inFlight++;
+      void this.sendOnce(producer, n)
+        .then(
+          () => this.recordSuccess(n, performance.now() - begin),
+          (err) => {
+            this.recordFailure(err);
+            failedSinceLastIssue = true;
+          },
+        )
+        .finally(() => {
+          inFlight--;
+          const w = wake;
+          wake = undefined;
+          w?.();
+        });
     }
-    await Promise.all(inFlight);
+    while (inFlight > 0) await slotFreed();
   }
 
   private recordSuccess(messages: number, rtMs: number): void {

@@ -23,9 +23,16 @@ export type ConcurrentListener = (msgs: ConsumedMessage[], ctx: ConcurrentContex
 /** Local retry delay when neither send-back nor the retry topic took a failed message. */
 const LOCAL_RETRY_DELAY_MS = 5_000;
 
+/** A batch waiting for a listener slot. */
+interface ConsumeTask {
+  mq: MessageQueue;
+  pq: ProcessQueue;
+  msgs: ConsumedMessage[];
+}
+
 export class ConcurrentConsumeService {
   /** Batches waiting for a listener slot; bounded by the pull thresholds of the process queues. */
-  private readonly backlog: Array<() => Promise<void>> = [];
+  private readonly backlog: ConsumeTask[] = [];
   /** Listener calls running now. */
   active = 0;
 
@@ -37,10 +44,9 @@ export class ConcurrentConsumeService {
   ) {}
 
   dispatch(mq: MessageQueue, pq: ProcessQueue, msgs: ConsumedMessage[]): void {
-    for (let i = 0; i < msgs.length; i += this.batchSize) {
-      const batch = msgs.slice(i, i + this.batchSize);
-      this.backlog.push(() => this.consume(mq, pq, batch));
-    }
+    // One batch in one task, the same array when it fits (the common case of a pull of up to 32).
+    if (msgs.length <= this.batchSize) this.backlog.push({ mq, pq, msgs });
+    else for (let i = 0; i < msgs.length; i += this.batchSize) this.backlog.push({ mq, pq, msgs: msgs.slice(i, i + this.batchSize) });
     this.drain();
   }
 
@@ -51,14 +57,20 @@ export class ConcurrentConsumeService {
 
   private drain(): void {
     while (this.active < this.concurrency && this.backlog.length > 0) {
-      const task = this.backlog.shift()!;
       this.active++;
-      void task()
-        .catch((err) => this.host.inst.log.warn(`consume task of ${this.host.group} failed: ${errorText(err)}`))
-        .finally(() => {
-          this.active--;
-          this.drain();
-        });
+      void this.run(this.backlog.shift()!);
+    }
+  }
+
+  /** One task; never rejects. */
+  private async run(task: ConsumeTask): Promise<void> {
+    try {
+      await this.consume(task.mq, task.pq, task.msgs);
+    } catch (err) {
+      this.host.inst.log.warn(`consume task of ${this.host.group} failed: ${errorText(err)}`);
+    } finally {
+      this.active--;
+      this.drain();
     }
   }
 
@@ -80,6 +92,12 @@ export class ConcurrentConsumeService {
     // Shutting down: failed messages stay uncommitted for redelivery instead of being sent back.
     if (status === "RECONSUME_LATER" && !host.isRunning()) return;
     const ackIndex = status === "CONSUME_SUCCESS" ? Math.min(ctx.ackIndex, msgs.length - 1) : -1;
+    if (ackIndex === msgs.length - 1) {
+      // All consumed: nothing to send back (the path of nearly every batch).
+      const offset = pq.remove(msgs);
+      if (offset >= 0 && !pq.dropped) host.offsetStore.update(mq, offset, true);
+      return;
+    }
     const failed = msgs.slice(ackIndex + 1);
     const keepLocally: ConsumedMessage[] = [];
     if (host.messageModel === "BROADCASTING") {
@@ -93,7 +111,7 @@ export class ConcurrentConsumeService {
     if (keepLocally.length > 0) {
       for (const m of keepLocally) m.reconsumeTimes++;
       setTimeout(() => {
-        this.backlog.push(() => this.consume(mq, pq, keepLocally));
+        this.backlog.push({ mq, pq, msgs: keepLocally });
         this.drain();
       }, LOCAL_RETRY_DELAY_MS).unref?.();
     }

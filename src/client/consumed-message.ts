@@ -2,7 +2,7 @@
 // bodies inflated when compressed, msgId = UNIQ_KEY when present (Java MessageClientExt).
 
 import { inflateSync } from "node:zlib";
-import { decodeRecord } from "../common/message-codec.ts";
+import { decodeRecordAt } from "../common/message-codec.ts";
 import { type MessageExt, Prop, SysFlag } from "../common/message.ts";
 import { MQClientError, errorText } from "./errors.ts";
 
@@ -22,15 +22,16 @@ export interface ConsumedMessage extends MessageExt {
 export function decodeMessages(body: Uint8Array | undefined, brokerName: string): ConsumedMessage[] {
   const out: ConsumedMessage[] = [];
   if (!body) return out;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let pos = 0;
   while (pos < body.length) {
     if (out.length >= MAX_RECORDS_PER_BODY) throw new MQClientError(`body holds more than ${MAX_RECORDS_PER_BODY} records`);
     if (pos + 4 > body.length) throw new MQClientError(`record ${out.length}: truncated size field at byte ${pos}`);
-    const size = new DataView(body.buffer, body.byteOffset + pos, 4).getInt32(0);
+    const size = view.getInt32(pos);
     if (size <= 0 || pos + size > body.length) throw new MQClientError(`record ${out.length}: size ${size} out of range at byte ${pos}`);
     let ext: MessageExt;
     try {
-      ext = decodeRecord(body.subarray(pos, pos + size));
+      ext = decodeRecordAt(body, view, pos, pos + size);
     } catch (err) {
       throw new MQClientError(`record ${out.length}: ${errorText(err)}`, { cause: err });
     }
@@ -40,24 +41,25 @@ export function decodeMessages(body: Uint8Array | undefined, brokerName: string)
   return out;
 }
 
+/**
+ * Turns a freshly decoded record into what consumers see. It takes `ext` over (the fields are
+ * added in place, no copy of the record per message): pass an object nothing else holds.
+ */
 export function toConsumed(ext: MessageExt, brokerName: string): ConsumedMessage {
   const offsetMsgId = ext.msgId;
-  let body = ext.body;
-  if ((ext.sysFlag & SysFlag.COMPRESSED) !== 0 && body.length > 0) {
+  if ((ext.sysFlag & SysFlag.COMPRESSED) !== 0 && ext.body.length > 0) {
     // 0x300 (and 0 from older clients) mean zlib; LZ4/ZSTD are not produced by 4.x clients.
     try {
-      body = new Uint8Array(inflateSync(body));
+      ext.body = new Uint8Array(inflateSync(ext.body));
     } catch (err) {
       throw new MQClientError(`message ${offsetMsgId}: compressed body does not inflate: ${errorText(err)}`, { cause: err });
     }
   }
-  return {
-    ...ext,
-    body,
-    msgId: ext.properties[Prop.UNIQ_KEY] ?? offsetMsgId,
-    offsetMsgId,
-    brokerName,
-    tags: ext.properties[Prop.TAGS],
-    keys: ext.properties[Prop.KEYS],
-  };
+  const consumed = ext as ConsumedMessage;
+  consumed.msgId = ext.properties[Prop.UNIQ_KEY] ?? offsetMsgId;
+  consumed.offsetMsgId = offsetMsgId;
+  consumed.brokerName = brokerName;
+  consumed.tags = ext.properties[Prop.TAGS];
+  consumed.keys = ext.properties[Prop.KEYS];
+  return consumed;
 }

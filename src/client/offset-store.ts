@@ -34,8 +34,13 @@ abstract class InMemoryOffsets implements OffsetStore {
   update(mq: MessageQueue, offset: number, increaseOnly: boolean): void {
     const key = mqKey(mq);
     const cur = this.offsets.get(key);
-    if (cur && increaseOnly && offset <= cur.offset) return;
-    this.offsets.set(key, { mq, offset });
+    if (cur === undefined) {
+      this.offsets.set(key, { mq, offset });
+      return;
+    }
+    if (increaseOnly && offset <= cur.offset) return;
+    // In place: this runs after every consumed batch.
+    cur.offset = offset;
   }
 
   readMemory(mq: MessageQueue): number {
@@ -72,10 +77,11 @@ export class RemoteOffsetStore extends InMemoryOffsets {
   async persist(mq: MessageQueue, sync = false): Promise<void> {
     const cur = this.offsets.get(mqKey(mq));
     if (!cur) return;
+    const offset = cur.offset; // the entry is updated in place while this awaits
     try {
-      await updateConsumerOffset(this.inst, this.group, mq, cur.offset, sync);
+      await updateConsumerOffset(this.inst, this.group, mq, offset, sync);
     } catch (err) {
-      this.inst.log.warn(`persist offset ${cur.offset} of ${mq.topic}/${mq.brokerName}/${mq.queueId} failed: ${errorText(err)}`);
+      this.inst.log.warn(`persist offset ${offset} of ${mq.topic}/${mq.brokerName}/${mq.queueId} failed: ${errorText(err)}`);
     }
   }
 

@@ -165,13 +165,13 @@ export class Producer implements ProducerMember {
   // ---- public send API ----
 
   /** Sync send: retries up to retryTimesWhenSendFailed more times, preferring another broker. */
-  async send(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
-    return (await this.sendDefault(this.prepare(input), "sync", timeoutMs))!;
+  send(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
+    return this.startSend(input, "sync", timeoutMs) as Promise<SendResult>;
   }
 
   /** Async send (Java send with a callback): retries only on network errors. */
-  async sendAsync(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
-    return (await this.sendDefault(this.prepare(input), "async", timeoutMs))!;
+  sendAsync(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
+    return this.startSend(input, "async", timeoutMs) as Promise<SendResult>;
   }
 
   /** Fire and forget: resolves once the request is queued on the connection. */
@@ -208,6 +208,20 @@ export class Producer implements ProducerMember {
   protected client(): ClientInstance {
     if (this.state !== "running" || !this.instance) throw new MQClientError(`the producer is not running (state ${this.state}); call start() first`);
     return this.instance;
+  }
+
+  /**
+   * prepare + sendDefault without an extra async layer; a bad message still rejects the promise
+   * rather than throwing. Sync and async sends always resolve to a result (only oneway has none).
+   */
+  private startSend(input: MessageInput, mode: "sync" | "async", timeoutMs: number): Promise<SendResult | undefined> {
+    let out: Outgoing;
+    try {
+      out = this.prepare(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendDefault(out, mode, timeoutMs);
   }
 
   private prepare(input: MessageInput): Outgoing {
@@ -297,7 +311,8 @@ export class Producer implements ProducerMember {
 
   private async sendDefault(out: Outgoing, mode: Mode, timeoutMs: number): Promise<SendResult | undefined> {
     const begin = Date.now();
-    const info = await this.findPublishInfo(out.topic);
+    const cached = this.publishInfo.get(out.topic);
+    const info = cached !== undefined && cached.queues.length > 0 ? cached : await this.findPublishInfo(out.topic);
     const attempts = 1 + (mode === "sync" ? this.opts.retryTimesWhenSendFailed : mode === "async" ? this.opts.retryTimesWhenSendAsyncFailed : 0);
     let lastBroker: string | undefined;
     let lastError: unknown;
@@ -310,7 +325,12 @@ export class Producer implements ProducerMember {
       const started = Date.now();
       tried.push(mq.brokerName);
       try {
-        const result = await this.sendKernel(out, mq, mode, remaining);
+        // Fast path: a known master and an answer awaited, without sendKernel's async layer.
+        const addr = mode === "oneway" ? undefined : this.client().findMasterAddr(mq.brokerName);
+        const result =
+          addr !== undefined
+            ? sendResultOf(await this.client().invokeBroker(addr, this.sendRequest(out, mq), remaining, SEND_OK_CODES), out, mq)
+            : await this.sendKernel(out, mq, mode, remaining);
         this.fault.update(mq.brokerName, Date.now() - started, false);
         if (mode === "sync" && result && result.sendStatus !== "SEND_OK" && this.opts.retryAnotherBrokerWhenNotStoreOK && attempt + 1 < attempts) {
           continue;
@@ -340,7 +360,16 @@ export class Producer implements ProducerMember {
       addr = inst.findMasterAddr(mq.brokerName);
     }
     if (!addr) throw new MQClientError(`The broker[${mq.brokerName}] not exist`, { retriable: true });
-    const properties = { ...out.properties };
+    const request = this.sendRequest(out, mq);
+    if (mode === "oneway") {
+      await inst.remoting.invokeOneway(addr, request);
+      return undefined;
+    }
+    return sendResultOf(await inst.invokeBroker(addr, request, timeoutMs, SEND_OK_CODES), out, mq);
+  }
+
+  /** The SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE request for one attempt on `mq`. */
+  private sendRequest(out: Outgoing, mq: MessageQueue): RemotingCommand {
     const header: Record<string, string> = {
       a: this.group,
       b: out.topic,
@@ -355,8 +384,11 @@ export class Producer implements ProducerMember {
       m: String(out.batch),
       n: mq.brokerName,
     };
+    let properties = out.properties;
     if (isRetryTopic(out.topic)) {
-      // Java moves the retry bookkeeping from properties into the header for %RETRY% sends.
+      // Java moves the retry bookkeeping from properties into the header for %RETRY% sends; the
+      // copy keeps `out` intact for another attempt.
+      properties = { ...properties };
       const reconsume = properties[Prop.RECONSUME_TIME];
       if (reconsume !== undefined) {
         header.j = reconsume;
@@ -369,23 +401,21 @@ export class Producer implements ProducerMember {
       }
     }
     header.i = propertiesToString(properties);
-    const request = RemotingCommand.request(out.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, header, out.body);
-    if (mode === "oneway") {
-      await inst.remoting.invokeOneway(addr, request);
-      return undefined;
-    }
-    const response = await inst.invokeBroker(addr, request, timeoutMs, SEND_OK_CODES);
-    const h = response.extFields;
-    const queueId = Number(h.queueId ?? mq.queueId);
-    const result: SendResult = {
-      sendStatus: statusOf(response.code),
-      msgId: out.msgId,
-      offsetMsgId: h.msgId ?? "",
-      messageQueue: { topic: mq.topic, brokerName: mq.brokerName, queueId: Number.isInteger(queueId) ? queueId : mq.queueId },
-      queueOffset: Number(h.queueOffset ?? -1),
-    };
-    if (h.MSG_REGION !== undefined) result.regionId = h.MSG_REGION;
-    if (h.TRACE_ON !== undefined) result.traceOn = h.TRACE_ON !== "false";
-    return result;
+    return RemotingCommand.request(out.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, header, out.body);
   }
+}
+
+function sendResultOf(response: RemotingCommand, out: Outgoing, mq: MessageQueue): SendResult {
+  const h = response.extFields;
+  const queueId = Number(h.queueId ?? mq.queueId);
+  const result: SendResult = {
+    sendStatus: statusOf(response.code),
+    msgId: out.msgId,
+    offsetMsgId: h.msgId ?? "",
+    messageQueue: { topic: mq.topic, brokerName: mq.brokerName, queueId: Number.isInteger(queueId) ? queueId : mq.queueId },
+    queueOffset: Number(h.queueOffset ?? -1),
+  };
+  if (h.MSG_REGION !== undefined) result.regionId = h.MSG_REGION;
+  if (h.TRACE_ON !== undefined) result.traceOn = h.TRACE_ON !== "false";
+  return result;
 }

@@ -451,10 +451,12 @@ export class PushConsumer implements ConsumerMember, RebalanceHost {
       nextOffset = result.nextBeginOffset;
       if (result.status === "FOUND") {
         const msgs: ConsumedMessage[] = [];
+        const minOffset = String(result.minOffset);
+        const maxOffset = String(result.maxOffset);
         for (const m of result.messages) {
           if (!subscriptionMatches(sub, m.tags)) continue;
-          m.properties[Prop.MIN_OFFSET] = String(result.minOffset);
-          m.properties[Prop.MAX_OFFSET] = String(result.maxOffset);
+          m.properties[Prop.MIN_OFFSET] = minOffset;
+          m.properties[Prop.MAX_OFFSET] = maxOffset;
           const originalTopic = m.properties[Prop.RETRY_TOPIC];
           if (originalTopic && m.topic === retryTopic(this.group)) m.topic = originalTopic;
           msgs.push(m);

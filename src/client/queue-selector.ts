@@ -22,7 +22,15 @@ export class LatencyFaultTolerance {
 
   update(brokerName: string, latencyMs: number, failed: boolean, nowMs = Date.now()): void {
     const effective = failed ? FAILED_ATTEMPT_LATENCY_MS : latencyMs;
-    this.items.set(brokerName, { latencyMs: effective, availableAtMs: nowMs + penaltyForLatencyMs(effective) });
+    const availableAtMs = nowMs + penaltyForLatencyMs(effective);
+    const item = this.items.get(brokerName);
+    if (item === undefined) {
+      this.items.set(brokerName, { latencyMs: effective, availableAtMs });
+      return;
+    }
+    // Updated in place: this runs once per send.
+    item.latencyMs = effective;
+    item.availableAtMs = availableAtMs;
   }
 
   isAvailable(brokerName: string, nowMs = Date.now()): boolean {
@@ -71,6 +79,12 @@ export class TopicPublishInfo {
     const n = this.queues.length;
     if (n === 0) throw new Error("no publish queue to select from");
     const start = this.nextIndex();
+    const now = Date.now();
+    // The usual case first, without closures: the next queue is on an available other broker.
+    for (let i = 0; i < n; i++) {
+      const mq = this.queues[(start + i) % n]!;
+      if (mq.brokerName !== lastBrokerName && (!fault || fault.isAvailable(mq.brokerName, now))) return mq;
+    }
     const pick = (ok: (mq: MessageQueue) => boolean): MessageQueue | undefined => {
       for (let i = 0; i < n; i++) {
         const mq = this.queues[(start + i) % n]!;
@@ -78,9 +92,8 @@ export class TopicPublishInfo {
       }
       return undefined;
     };
-    const now = Date.now();
     const available = (mq: MessageQueue) => !fault || fault.isAvailable(mq.brokerName, now);
-    const preferred = pick((mq) => available(mq) && mq.brokerName !== lastBrokerName) ?? pick(available);
+    const preferred = pick(available);
     if (preferred) return preferred;
     // Every broker is penalised: take the one whose penalty ends first.
     const least = fault?.leastBad(new Set(this.queues.map((q) => q.brokerName)), now);

@@ -11,9 +11,9 @@ import {
   RecordPos,
   bodyCrc,
   checkRecord,
-  createOffsetMsgId,
   getInt64,
   measureRecord,
+  offsetMsgIdOf,
   storeTimestampPos,
   writeBlankRecord,
   writeRecord,
@@ -143,7 +143,7 @@ export class CommitLog implements FlushTarget {
       status: "PUT_OK",
       wroteOffset,
       wroteBytes: layout.totalSize,
-      msgId: createOffsetMsgId(msg.storeHost, wroteOffset),
+      msgId: offsetMsgIdOf(layout.storeHost, wroteOffset),
       queueOffset,
       msgNum: 1,
       storeTimestamp,
@@ -195,7 +195,7 @@ export class CommitLog implements FlushTarget {
       const msg = batch[i]!;
       const physicalOffset = file.fileFromOffset + position;
       position += writeRecord(file.buffer, file.view, position, msg, layouts[i]!, firstQueueOffset + i, physicalOffset, storeTimestamp, crcs[i]!);
-      msgIds.push(createOffsetMsgId(msg.storeHost, physicalOffset));
+      msgIds.push(offsetMsgIdOf(layouts[i]!.storeHost, physicalOffset));
     }
     file.wrotePosition = position;
     this.lastStoreTimestamp = storeTimestamp;

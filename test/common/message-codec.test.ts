@@ -10,8 +10,11 @@ import {
   decodeBatchBody,
   decodeOffsetMsgId,
   decodeRecord,
+  decodeRecordAt,
   encodeRecord,
   formatHost,
+  measureRecord,
+  offsetMsgIdOf,
   parseHost,
   writeBlankRecord,
 } from "../../src/common/message-codec.ts";
@@ -235,5 +238,80 @@ describe("offset msgId (protocol doc §5.6)", () => {
   test("bad ids are refused", () => {
     expect(() => decodeOffsetMsgId("XYZ")).toThrow();
     expect(() => decodeOffsetMsgId("G0A8010A00002A9F00000000000004D2")).toThrow();
+  });
+});
+
+describe("decoding a run of records (pull body)", () => {
+  // Records alternate topics and hosts, so the decoder's last-host / last-topic reuse must notice every change.
+  const records = [
+    message({ topic: "TopicA", bornHost: "10.0.0.1:1000", storeHost: "10.0.0.9:10911" }),
+    message({ topic: "TopicA", bornHost: "10.0.0.1:1000", storeHost: "10.0.0.9:10911" }),
+    message({ topic: "TopicB", bornHost: "10.0.0.1:1001", storeHost: "10.0.0.9:10911" }), // same address, other port
+    message({ topic: "TopicA", bornHost: "[2001:db8::1]:7", storeHost: "10.0.0.8:10911", sysFlag: SysFlag.BORNHOST_V6 }),
+    message({ topic: "TopicAB", bornHost: "10.0.0.1:1000", storeHost: "10.0.0.9:10911" }), // a topic that extends the last one
+    message({ topic: "TopicAC", bornHost: "10.0.0.1:1000", storeHost: "10.0.0.9:10911" }), // same length, last byte differs
+  ].map((m, i) => encodeRecord(m, i, i * 1000, 1_700_000_000_000 + i));
+  const body = Buffer.concat(records);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+
+  test("each record decodes as on its own, with one view over the body", () => {
+    let pos = 0;
+    for (const record of records) {
+      const alone = decodeRecord(record);
+      const inRun = decodeRecordAt(body, view, pos, pos + record.byteLength);
+      expect(inRun).toEqual(alone);
+      pos += record.byteLength;
+    }
+    expect(pos).toBe(body.byteLength);
+  });
+
+  test("hosts, topics and offset ids follow every change", () => {
+    const decoded: Array<[string, string, string, string]> = [];
+    for (let pos = 0; pos < body.byteLength; ) {
+      const m = decodeRecordAt(body, view, pos, body.byteLength);
+      decoded.push([m.topic, m.bornHost, m.storeHost, m.msgId]);
+      pos += m.storeSize;
+    }
+    expect(decoded).toEqual([
+      ["TopicA", "10.0.0.1:1000", "10.0.0.9:10911", "0A00000900002A9F0000000000000000"],
+      ["TopicA", "10.0.0.1:1000", "10.0.0.9:10911", "0A00000900002A9F00000000000003E8"],
+      ["TopicB", "10.0.0.1:1001", "10.0.0.9:10911", "0A00000900002A9F00000000000007D0"],
+      ["TopicA", "[2001:db8::1]:7", "10.0.0.8:10911", "0A00000800002A9F0000000000000BB8"],
+      ["TopicAB", "10.0.0.1:1000", "10.0.0.9:10911", "0A00000900002A9F0000000000000FA0"],
+      ["TopicAC", "10.0.0.1:1000", "10.0.0.9:10911", "0A00000900002A9F0000000000001388"],
+    ]);
+  });
+
+  test("a record running past the limit is refused", () => {
+    expect(() => decodeRecordAt(body, view, 0, records[0]!.byteLength - 1)).toThrow(/inconsistent record/);
+  });
+
+  test("offsetMsgIdOf equals createOffsetMsgId", () => {
+    const offset = 2 ** 40 + 17; // high word non-zero
+    expect(offsetMsgIdOf(parseHost("10.0.0.9:10911"), offset)).toBe(createOffsetMsgId("10.0.0.9:10911", offset));
+    expect(offsetMsgIdOf(parseHost("10.0.0.9:10911"), offset)).toBe("0A00000900002A9F0000010000000011");
+  });
+});
+
+describe("measureRecord with alternating hosts", () => {
+  test("born and store hosts are each parsed for their own message", () => {
+    const a = message({ bornHost: "10.0.0.1:1", storeHost: "10.0.0.2:2" });
+    const b = message({ bornHost: "[::1]:3", storeHost: "10.0.0.4:4" });
+    for (let i = 0; i < 3; i++) {
+      const la = measureRecord(a);
+      const lb = measureRecord(b);
+      expect([la.bornHost.port, la.storeHost.port, la.sysFlag & SysFlag.BORNHOST_V6]).toEqual([1, 2, 0]);
+      expect([lb.bornHost.port, lb.storeHost.port, lb.sysFlag & SysFlag.BORNHOST_V6]).toEqual([3, 4, SysFlag.BORNHOST_V6]);
+    }
+  });
+
+  test("an empty host is still refused", () => {
+    expect(() => measureRecord(message({ bornHost: "" }))).toThrow(/bad host/);
+  });
+
+  test("properties longer than the scan threshold are measured in UTF-8 bytes", () => {
+    const properties = { KEYS: "ключ-".repeat(10) }; // Cyrillic: 2 bytes per letter
+    const layout = measureRecord(message({ properties, propertiesString: propertiesToString(properties) }));
+    expect(layout.propertiesLength).toBe(Buffer.byteLength(propertiesToString(properties)));
   });
 });

@@ -32,7 +32,27 @@ export class HeaderReader {
   }
 }
 
+/** Digits a safe integer can have without a range check (2^53 has 16). */
+const FAST_PATH_MAX_DIGITS = 15;
+
+/**
+ * A decimal integer like Java's Long.parseLong after a trim. Plain digits (every header a client
+ * sends) take a digit loop; anything else goes through the regex, which also names the problem.
+ */
 function parseInteger(name: string, text: string): number {
+  const negative = text.charCodeAt(0) === 45; // '-'
+  const start = negative ? 1 : 0;
+  const length = text.length - start;
+  if (length > 0 && length <= FAST_PATH_MAX_DIGITS) {
+    let n = 0;
+    let i = start;
+    for (; i < text.length; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit;
+    }
+    if (i === text.length) return negative ? -n : n;
+  }
   const t = text.trim();
   if (!/^-?\d+$/.test(t)) throw new Error(`the custom field <${name}> is not an integer: ${text}`);
   const n = Number(t);

@@ -22,22 +22,41 @@ import type { PutMessageResult } from "../../store/store-types.ts";
 import type { BrokerController } from "../broker.ts";
 import { HeaderReader } from "./header.ts";
 
-/** V2 short keys → V1 field names (Java SendMessageRequestHeaderV2). */
-const V2_KEYS: Record<string, string> = {
-  a: "producerGroup",
-  b: "topic",
-  c: "defaultTopic",
-  d: "defaultTopicQueueNums",
-  e: "queueId",
-  f: "sysFlag",
-  g: "bornTimestamp",
-  h: "flag",
-  i: "properties",
-  j: "reconsumeTimes",
-  k: "unitMode",
-  l: "maxReconsumeTimes",
-  m: "batch",
-  n: "bname",
+/** The header field names of SEND_MESSAGE (V1, Java SendMessageRequestHeader). */
+const V1_NAMES = {
+  producerGroup: "producerGroup",
+  topic: "topic",
+  defaultTopic: "defaultTopic",
+  defaultTopicQueueNums: "defaultTopicQueueNums",
+  queueId: "queueId",
+  sysFlag: "sysFlag",
+  bornTimestamp: "bornTimestamp",
+  flag: "flag",
+  properties: "properties",
+  reconsumeTimes: "reconsumeTimes",
+  unitMode: "unitMode",
+  maxReconsumeTimes: "maxReconsumeTimes",
+  batch: "batch",
+} as const;
+
+/**
+ * The same fields under SEND_MESSAGE_V2's short keys (Java SendMessageRequestHeaderV2). Read
+ * directly, not renamed into a V1 object: a missing field is named by its short key, as in Java.
+ */
+const V2_NAMES: { readonly [K in keyof typeof V1_NAMES]: string } = {
+  producerGroup: "a",
+  topic: "b",
+  defaultTopic: "c",
+  defaultTopicQueueNums: "d",
+  queueId: "e",
+  sysFlag: "f",
+  bornTimestamp: "g",
+  flag: "h",
+  properties: "i",
+  reconsumeTimes: "j",
+  unitMode: "k",
+  maxReconsumeTimes: "l",
+  batch: "m",
 };
 
 /** Java MQVersion V3_4_9: clients from this version on have their header maxReconsumeTimes honoured. */
@@ -64,28 +83,24 @@ export interface SendRequestHeader {
   batch: boolean;
 }
 
-/** Reads the V1 header, or the V2 short-name header, into V1 names. */
+/** Reads the V1 header, or the V2 short-key header, into V1 names. */
 export function parseSendHeader(request: RemotingCommand, v2: boolean): SendRequestHeader {
-  let ext = request.extFields;
-  if (v2) {
-    ext = {};
-    for (const [k, v] of Object.entries(request.extFields)) ext[V2_KEYS[k] ?? k] = v;
-  }
-  const h = new HeaderReader(ext);
+  const n = v2 ? V2_NAMES : V1_NAMES;
+  const h = new HeaderReader(request.extFields);
   return {
-    producerGroup: h.str("producerGroup"),
-    topic: h.str("topic"),
-    defaultTopic: h.str("defaultTopic"),
-    defaultTopicQueueNums: h.int("defaultTopicQueueNums"),
-    queueId: h.int("queueId"),
-    sysFlag: h.int("sysFlag"),
-    bornTimestamp: h.int("bornTimestamp"),
-    flag: h.int("flag"),
-    properties: h.optStr("properties") ?? "",
-    reconsumeTimes: h.optInt("reconsumeTimes") ?? 0,
-    unitMode: h.bool("unitMode"),
-    maxReconsumeTimes: h.optInt("maxReconsumeTimes"),
-    batch: h.bool("batch"),
+    producerGroup: h.str(n.producerGroup),
+    topic: h.str(n.topic),
+    defaultTopic: h.str(n.defaultTopic),
+    defaultTopicQueueNums: h.int(n.defaultTopicQueueNums),
+    queueId: h.int(n.queueId),
+    sysFlag: h.int(n.sysFlag),
+    bornTimestamp: h.int(n.bornTimestamp),
+    flag: h.int(n.flag),
+    properties: h.optStr(n.properties) ?? "",
+    reconsumeTimes: h.optInt(n.reconsumeTimes) ?? 0,
+    unitMode: h.bool(n.unitMode),
+    maxReconsumeTimes: h.optInt(n.maxReconsumeTimes),
+    batch: h.bool(n.batch),
   };
 }
 
@@ -139,7 +154,8 @@ export function putResultToResponse(request: RemotingCommand, result: PutMessage
 export class SendProcessor {
   constructor(private readonly broker: BrokerController) {}
 
-  async process(request: RemotingCommand, conn: Connection): Promise<RemotingCommand> {
+  /** Refusals are answered at once; a store put answers when it completes (no async layer of its own). */
+  process(request: RemotingCommand, conn: Connection): RemotingCommand | Promise<RemotingCommand> {
     const v2 = request.code !== 10;
     const header = parseSendHeader(request, v2);
     const ext: Record<string, string> = {
@@ -174,7 +190,8 @@ export class SendProcessor {
     if (body.length > this.broker.config.maxMessageSize) {
       return reply(ResponseCode.MESSAGE_ILLEGAL, `the message body size ${body.length} bytes exceeds maxMessageSize ${this.broker.config.maxMessageSize} bytes`);
     }
-    const propertiesBytes = Buffer.byteLength(header.properties);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short strings need no byte count.
+    const propertiesBytes = header.properties.length * 3 <= MAX_PROPERTIES_SIZE_BYTES ? 0 : Buffer.byteLength(header.properties);
     if (propertiesBytes > MAX_PROPERTIES_SIZE_BYTES) {
       return reply(ResponseCode.MESSAGE_ILLEGAL, `the message properties length ${propertiesBytes} bytes exceeds ${MAX_PROPERTIES_SIZE_BYTES} bytes`);
     }
@@ -271,10 +288,11 @@ export class SendProcessor {
     if (topicConfig.topicFilterType === "MULTI_TAG") sysFlag |= SysFlag.MULTI_TAGS;
     const msgs: MessageInner[] = [];
     for (const m of members) {
-      const own = stringToProperties(m.propertiesString);
-      if (own[Prop.DELAY] !== undefined && Number(own[Prop.DELAY]) > 0) return reply(ResponseCode.MESSAGE_ILLEGAL, "batch message does not support delay level");
+      const properties = stringToProperties(m.propertiesString);
+      if (properties[Prop.DELAY] !== undefined && Number(properties[Prop.DELAY]) > 0) return reply(ResponseCode.MESSAGE_ILLEGAL, "batch message does not support delay level");
       const propertiesString = m.propertiesString.length === 0 ? batchSuffix : m.propertiesString.endsWith("\u0002") ? m.propertiesString + batchSuffix : `${m.propertiesString}\u0002${batchSuffix}`;
-      const properties = { ...own, ...batchProps };
+      // The batch's properties win, merged into the member's own object rather than a copy of both.
+      for (const k in batchProps) properties[k] = batchProps[k]!;
       msgs.push({
         topic: header.topic,
         queueId,
