@@ -18,6 +18,7 @@ const { Producer, Consumer, Message } = require("ali-ons") as {
   Message: new (topic: string, tags: string, body: string) => { keys: string[]; delayTimeLevel: number };
 };
 interface OnsProducer {
+  on(event: "error", fn: (err: Error) => void): void;
   ready(): Promise<void>;
   send(msg: unknown): Promise<{ sendStatus: string; messageQueue: { queueId: number }; queueOffset: number }>;
   close(): Promise<void>;
@@ -77,6 +78,17 @@ function clientOptions(): Record<string, unknown> {
   return { httpclient: {}, nameSrv: `127.0.0.1:${namesrv.port}`, logger: quietLogger, rebalanceInterval: 1_000, persistConsumerOffsetInterval: 1_000 };
 }
 
+/**
+ * ali-ons emits connection errors (e.g. ECONNREFUSED from a scheduled task still running after
+ * close, or across the broker restart) as 'error' events; without a listener they would surface
+ * as unhandled errors between tests.
+ */
+function newProducer(group: string): OnsProducer {
+  const producer = new Producer({ ...clientOptions(), producerGroup: group });
+  producer.on("error", (err) => clientErrors.push(err.message));
+  return producer;
+}
+
 function newConsumer(group: string): OnsConsumer {
   const consumer = new Consumer({ ...clientOptions(), consumerGroup: group, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
   consumer.on("error", (err) => clientErrors.push(err.message));
@@ -103,7 +115,7 @@ afterAll(async () => {
 
 describe("ali-ons against the tsmq broker", () => {
   test("1,000 tagged messages, tag-filtered consumption, offsets kept across a broker restart", async () => {
-    const producer = new Producer({ ...clientOptions(), producerGroup: "PID_ONS_INTEROP" });
+    const producer = newProducer("PID_ONS_INTEROP");
     await producer.ready();
     // Next offset to consume per queue once every TagA message is consumed.
     const expectedCommit = new Map<number, number>();
@@ -152,7 +164,7 @@ describe("ali-ons against the tsmq broker", () => {
     await tb.stop();
     tb = await startBroker();
 
-    const producer2 = new Producer({ ...clientOptions(), producerGroup: "PID_ONS_INTEROP" });
+    const producer2 = newProducer("PID_ONS_INTEROP");
     await producer2.ready();
     const afterKeys = new Set<string>();
     for (let i = 0; i < 20; i++) {
@@ -176,7 +188,7 @@ describe("ali-ons against the tsmq broker", () => {
   }, 90_000);
 
   test("a failing listener gets the message again through %RETRY%group", async () => {
-    const producer = new Producer({ ...clientOptions(), producerGroup: "PID_ONS_RETRY" });
+    const producer = newProducer("PID_ONS_RETRY");
     await producer.ready();
     const msg = new Message("OnsRetry", "TagR", "retry-me");
     msg.keys = ["retry-key"];
@@ -207,7 +219,7 @@ describe("ali-ons against the tsmq broker", () => {
     });
     await consumer.ready();
 
-    const producer = new Producer({ ...clientOptions(), producerGroup: "PID_ONS_DELAY" });
+    const producer = newProducer("PID_ONS_DELAY");
     await producer.ready();
     const msg = new Message("OnsDelay", "TagD", "later");
     msg.delayTimeLevel = 2;
