@@ -62,6 +62,12 @@ async function runtimeInfo(addr: string): Promise<Record<string, string>> {
   return JSON.parse(new TextDecoder().decode(r.body)).table;
 }
 
+/** True once `addr` has TOPIC in its topic config (a slave gets it by syncing from its master). */
+async function knowsTopic(addr: string): Promise<boolean> {
+  const r = await rpc.invoke(addr, RemotingCommand.request(RequestCode.GET_ALL_TOPIC_CONFIG, {}), RPC_TIMEOUT_MS);
+  return r.code === ResponseCode.SUCCESS && new TextDecoder().decode(r.body).includes(`"${TOPIC}"`);
+}
+
 async function queueMaxOffsets(addr: string): Promise<number[]> {
   const out: number[] = [];
   for (let q = 0; q < QUEUES; q++) {
@@ -196,6 +202,10 @@ test("SYNC_MASTER + SLAVE: acknowledged sends survive kill -9 of the master; con
   await waitFor(`${KILL_AFTER_CONSUMED} messages consumed`, () => counts.size >= KILL_AFTER_CONSUMED);
   // Let the consumer commit what it has, so the returning master has some offsets for the group.
   await waitFor("offsets committed on the master", async () => sum(await committedOffsets(masterAddr)) > 0);
+
+  // A slave learns topics from its master's periodic sync (as in Java); until then it answers
+  // TOPIC_NOT_EXIST to pulls, so the master must live until the slave has the topic.
+  await waitFor("the slave synced the topic from the master", () => knowsTopic(slaveAddr));
 
   // ---- kill -9 the master: every acknowledged message is on the slave ---------------------------
   await kill9(master);
