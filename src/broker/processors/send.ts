@@ -151,6 +151,20 @@ export function putResultToResponse(request: RemotingCommand, result: PutMessage
   return response;
 }
 
+/** A send request that passed the checks common to single and batch sends. */
+interface ValidatedSend {
+  request: RemotingCommand;
+  conn: Connection;
+  header: SendRequestHeader;
+  topicConfig: TopicConfig;
+  /** The header's queue id, or a random writable queue when the client left it to the broker. */
+  queueId: number;
+  body: Uint8Array;
+  /** Response extFields shared by every answer to this request. */
+  ext: Record<string, string>;
+  reply: (code: number, remark: string) => RemotingCommand;
+}
+
 export class SendProcessor {
   constructor(private readonly broker: BrokerController) {}
 
@@ -196,21 +210,13 @@ export class SendProcessor {
       return reply(ResponseCode.MESSAGE_ILLEGAL, `the message properties length ${propertiesBytes} bytes exceeds ${MAX_PROPERTIES_SIZE_BYTES} bytes`);
     }
     const queueId = header.queueId < 0 ? randomQueue(topicConfig.writeQueueNums) : header.queueId;
-    return header.batch
-      ? this.sendBatch(request, conn, header, topicConfig, queueId, body, ext, reply)
-      : this.sendOne(request, conn, header, topicConfig, queueId, body, ext, reply);
+    const send: ValidatedSend = { request, conn, header, topicConfig, queueId, body, ext, reply };
+    return header.batch ? this.sendBatch(send) : this.sendOne(send);
   }
 
-  private async sendOne(
-    request: RemotingCommand,
-    conn: Connection,
-    header: SendRequestHeader,
-    topicConfig: TopicConfig,
-    queueId: number,
-    body: Uint8Array,
-    ext: Record<string, string>,
-    reply: (code: number, remark: string) => RemotingCommand,
-  ): Promise<RemotingCommand> {
+  private async sendOne(send: ValidatedSend): Promise<RemotingCommand> {
+    const { request, conn, header, topicConfig, body, ext, reply } = send;
+    let queueId = send.queueId; // a message going to the DLQ moves to queue 0
     const properties = stringToProperties(header.properties);
     let topic = header.topic;
     if (isRetryTopic(topic)) {
@@ -260,16 +266,8 @@ export class SendProcessor {
     return putResultToResponse(request, result, msg.queueId, ext);
   }
 
-  private async sendBatch(
-    request: RemotingCommand,
-    conn: Connection,
-    header: SendRequestHeader,
-    topicConfig: TopicConfig,
-    queueId: number,
-    body: Uint8Array,
-    ext: Record<string, string>,
-    reply: (code: number, remark: string) => RemotingCommand,
-  ): Promise<RemotingCommand> {
+  private async sendBatch(send: ValidatedSend): Promise<RemotingCommand> {
+    const { request, conn, header, topicConfig, queueId, body, ext, reply } = send;
     if (isRetryTopic(header.topic)) return reply(ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${header.topic}`);
     if (transactionType(header.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
       return reply(ResponseCode.MESSAGE_ILLEGAL, "batch message does not support transaction");
