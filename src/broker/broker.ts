@@ -58,6 +58,12 @@ export interface BrokerOptions {
   slaveSyncFirstDelayMs?: number;
 }
 
+/** A service created in start(): reading it earlier is a bug in the caller. */
+function started<T>(service: T | undefined, what: string): T {
+  if (!service) throw new Error(`broker ${what} is not started`);
+  return service;
+}
+
 export class BrokerController {
   readonly topics: TopicConfigManager;
   readonly groups: SubscriptionGroupManager;
@@ -112,30 +118,24 @@ export class BrokerController {
   }
 
   get store(): MessageStore {
-    if (!this.storeInstance) throw new Error("broker store is not started");
-    return this.storeInstance;
+    return started(this.storeInstance, "store");
   }
   get schedule(): ScheduleMessageService {
-    if (!this.scheduleInstance) throw new Error("broker schedule service is not started");
-    return this.scheduleInstance;
+    return started(this.scheduleInstance, "schedule service");
   }
   /** Half / op topic access for transactional messages (storage doc §12.8). */
   get transactionBridge(): HalfMessageBridge {
-    if (!this.transactionBridgeInstance) throw new Error("broker transaction bridge is not started");
-    return this.transactionBridgeInstance;
+    return started(this.transactionBridgeInstance, "transaction bridge");
   }
   get transactionCheck(): TransactionCheckService {
-    if (!this.transactionCheckInstance) throw new Error("broker transaction check service is not started");
-    return this.transactionCheckInstance;
+    return started(this.transactionCheckInstance, "transaction check service");
   }
   /** Replication (storage doc §12.9): HA server on a master, HA client on a slave. */
   get ha(): HAService {
-    if (!this.haInstance) throw new Error("broker HA service is not started");
-    return this.haInstance;
+    return started(this.haInstance, "HA service");
   }
   get longPolling(): PullRequestHoldService {
-    if (!this.longPollingInstance) throw new Error("broker long polling is not started");
-    return this.longPollingInstance;
+    return started(this.longPollingInstance, "long polling");
   }
 
   /** The bound main port. */
