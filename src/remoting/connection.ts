@@ -2,13 +2,13 @@
 // processor, response matching by opaque, and an outbound queue drained on `drain` because the
 // socket's write takes what fits and buffers nothing (Bun natively; Node through transport-node.ts).
 
-import assert from "node:assert";
 import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import { ResponseCode } from "./codes.ts";
 import { FLAG_RESPONSE, RemotingCommand } from "./command.ts";
 import { RemotingSendError, RemotingTimeoutError } from "./errors.ts";
 import { FrameDecoder } from "./frame.ts";
+import { OutboundQueue, WriteOutcome } from "./outbound-queue.ts";
 import type { TransportSocket } from "./transport.ts";
 
 const log = createLogger("remoting");
@@ -40,9 +40,6 @@ export type Processor = (
 /** Outbound bytes queued per connection before it is closed as a slow reader (a peer that stopped reading). */
 export const OUTBOUND_MAX_BYTES = 64 * 1024 * 1024;
 
-/** Queued frames are concatenated into one write up to this size: fewer syscalls, bounded copying. */
-const WRITE_BATCH_MAX_BYTES = 256 * 1024;
-
 /**
  * Queued bytes that are written at once instead of at the end of the tick. Small enough that a
  * burst (64 sends made in one tick) leaves in a few writes, so the peer starts on the first ones
@@ -62,9 +59,6 @@ export const INFLIGHT_REQUESTS_MAX = 10_000;
 
 /** Java's remark when a request is rejected for load (protocol doc 1.7). */
 const SYSTEM_BUSY_REMARK = "[OVERLOAD]system busy, start flow control for a while";
-
-/** Consumed queue slots kept before the queue array is compacted. */
-const QUEUE_COMPACT_THRESHOLD = 1024;
 
 /** What a Bun socket carries: its connection, once open. */
 export interface SocketData {
@@ -132,12 +126,7 @@ export class TcpConnection implements Connection {
   /** Requests whose processor returned a promise that has not settled. */
   private inflightRequests = 0;
 
-  /** Outbound frames; entries before queueHead are consumed. */
-  private queue: Uint8Array[] = [];
-  private queueHead = 0;
-  /** Bytes of queue[queueHead] already written. */
-  private headOffset = 0;
-  private queuedBytesCount = 0;
+  private readonly outbound = new OutboundQueue();
   private flushScheduled = false;
   private waitingForDrain = false;
 
@@ -166,12 +155,12 @@ export class TcpConnection implements Connection {
 
   /** Bytes waiting in the outbound queue (not yet taken by the socket). */
   get queuedBytes(): number {
-    return this.queuedBytesCount;
+    return this.outbound.queuedBytes;
   }
 
   send(cmd: RemotingCommand): boolean {
     if (this.isClosed) return false;
-    return this.enqueue(cmd.encode());
+    return this.enqueue(cmd, cmd.measureFrame());
   }
 
   invoke(request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
@@ -186,10 +175,10 @@ export class TcpConnection implements Connection {
     if (this.pending.size >= PENDING_INVOKES_MAX) {
       return Promise.reject(new RemotingSendError(`${PENDING_INVOKES_MAX} invokes already in flight on ${this.remoteAddress}`));
     }
-    // Encoding first: a request that cannot be encoded leaves nothing registered.
-    let frame: Uint8Array;
+    // Measuring first: a request that cannot be encoded leaves nothing registered.
+    let frameSizeBytes: number;
     try {
-      frame = request.encode();
+      frameSizeBytes = request.measureFrame();
     } catch (err) {
       return Promise.reject(err);
     }
@@ -197,7 +186,7 @@ export class TcpConnection implements Connection {
       const deadlineMs = performance.now() + timeoutMs;
       this.pending.set(opaque, { resolve, reject, deadlineMs, timeoutMs, code: request.code });
       if (deadlineMs < this.deadlineTimerAtMs) this.armDeadlineTimer(deadlineMs);
-      if (!this.enqueue(frame)) {
+      if (!this.enqueue(request, frameSizeBytes)) {
         // A failed send closed the connection, which already failed every pending invoke.
         const entry = this.pending.get(opaque);
         if (entry !== undefined) {
@@ -364,15 +353,16 @@ export class TcpConnection implements Connection {
 
   // ---- outbound ----
 
-  private enqueue(frame: Uint8Array): boolean {
-    if (this.queuedBytesCount + frame.length > this.maxOutboundBytes) {
-      this.fail(`outbound queue would hold ${this.queuedBytesCount + frame.length} bytes, over the cap of ${this.maxOutboundBytes} bytes (peer not reading)`);
+  /** Queues `cmd`, whose frame measureFrame() sized as `frameSizeBytes`. */
+  private enqueue(cmd: RemotingCommand, frameSizeBytes: number): boolean {
+    const queuedBytes = this.outbound.queuedBytes;
+    if (queuedBytes + frameSizeBytes > this.maxOutboundBytes) {
+      this.fail(`outbound queue would hold ${queuedBytes + frameSizeBytes} bytes, over the cap of ${this.maxOutboundBytes} bytes (peer not reading)`);
       return false;
     }
-    this.queue.push(frame);
-    this.queuedBytesCount += frame.length;
+    this.outbound.append(cmd, frameSizeBytes);
     if (this.waitingForDrain) return true;
-    if (this.queuedBytesCount >= FLUSH_NOW_BYTES) {
+    if (this.outbound.queuedBytes >= FLUSH_NOW_BYTES) {
       // A full batch is waiting: hand it to the kernel now rather than holding a burst in memory.
       this.flush();
       return !this.isClosed;
@@ -391,59 +381,15 @@ export class TcpConnection implements Connection {
 
   /** Writes queued frames until the queue is empty or the socket takes no more (then `drain` resumes). */
   private flush(): void {
-    while (!this.isClosed && this.queueHead < this.queue.length) {
-      this.coalesceHead();
-      const frame = this.queue[this.queueHead]!;
-      const remaining = frame.length - this.headOffset;
-      const written = this.socket.write(frame, this.headOffset, remaining);
-      if (written < 0) {
-        this.fail("socket refused a write");
-        return;
-      }
-      assert(written <= remaining, "socket took more bytes than offered");
-      if (written > 0) this.lastActivityMs = Date.now();
-      this.queuedBytesCount -= written;
-      this.headOffset += written;
-      if (written < remaining) {
-        this.waitingForDrain = true;
-        return;
-      }
-      this.queue[this.queueHead] = EMPTY_FRAME;
-      this.queueHead++;
-      this.headOffset = 0;
+    if (this.isClosed) return;
+    const before = this.outbound.queuedBytes;
+    const outcome = this.outbound.writeTo(this.socket);
+    if (outcome === WriteOutcome.REFUSED) {
+      this.fail("socket refused a write");
+      return;
     }
-    if (this.queueHead === this.queue.length) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-      assert(this.isClosed || this.queuedBytesCount === 0, "empty queue with bytes counted");
-    } else if (this.queueHead >= QUEUE_COMPACT_THRESHOLD && this.queueHead * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
-    }
-  }
-
-  /** Replaces the first untouched queued frames with one concatenation of at most WRITE_BATCH_MAX_BYTES. */
-  private coalesceHead(): void {
-    if (this.headOffset !== 0 || this.queue.length - this.queueHead < 2) return;
-    let count = 0;
-    let size = 0;
-    while (this.queueHead + count < this.queue.length) {
-      const next = this.queue[this.queueHead + count]!.length;
-      if (size + next > WRITE_BATCH_MAX_BYTES) break;
-      size += next;
-      count++;
-    }
-    if (count < 2) return;
-    const batch = new Uint8Array(size);
-    let pos = 0;
-    for (let i = 0; i < count; i++) {
-      const frame = this.queue[this.queueHead + i]!;
-      batch.set(frame, pos);
-      pos += frame.length;
-      this.queue[this.queueHead + i] = EMPTY_FRAME;
-    }
-    this.queueHead += count - 1;
-    this.queue[this.queueHead] = batch;
+    if (this.outbound.queuedBytes < before) this.lastActivityMs = Date.now();
+    if (outcome === WriteOutcome.BLOCKED) this.waitingForDrain = true;
   }
 
   // ---- lifecycle ----
@@ -476,10 +422,7 @@ export class TcpConnection implements Connection {
     if (this.isClosed) return;
     this.isClosed = true;
     clearTimeout(this.idleTimer);
-    this.queue = [];
-    this.queueHead = 0;
-    this.headOffset = 0;
-    this.queuedBytesCount = 0;
+    this.outbound.clear();
     const failure = new RemotingSendError(`connection to ${this.remoteAddress} closed: ${reason}`);
     this.disarmDeadlineTimer();
     for (const entry of this.pending.values()) entry.reject(failure);
@@ -490,8 +433,6 @@ export class TcpConnection implements Connection {
     this.onCloseListener(this);
   }
 }
-
-const EMPTY_FRAME = new Uint8Array(0);
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

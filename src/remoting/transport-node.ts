@@ -22,9 +22,9 @@ class NodeTransportSocket implements TransportSocket {
     // take nothing, so further bytes stay in the connection's queue where its cap counts them.
     // Node's own buffer thus holds at most the high-water mark plus one write batch.
     if (this.socket.writableNeedDrain) return 0;
-    const whole = byteOffset === 0 && byteLength === data.length;
-    // Node keeps a reference until sent; queued frames are never reused, so no copy is needed.
-    this.socket.write(whole ? data : data.subarray(byteOffset, byteOffset + byteLength));
+    // Node keeps a reference until sent, and the connection reuses its outbound chunks once a
+    // write returns: Node gets a copy.
+    this.socket.write(Buffer.from(data.subarray(byteOffset, byteOffset + byteLength)));
     return byteLength;
   }
 

@@ -136,19 +136,17 @@ export function pullResponse(request: RemotingCommand, r: GetMessageResult, requ
     minOffset: String(r.minOffset),
     maxOffset: String(r.maxOffset),
   });
-  if (code === ResponseCode.SUCCESS) response.body = concatRecords(r.messages, r.bufferTotalSizeBytes);
+  if (code === ResponseCode.SUCCESS) response.bodyParts = recordsOf(r.messages, r.bufferTotalSizeBytes);
   return response;
 }
 
-/** The pull body: stored records back to back (one copy out of the mapped files). */
-function concatRecords(records: Uint8Array[], totalBytes: number): Uint8Array {
-  if (records.length === 1) return records[0]!;
-  const body = new Uint8Array(totalBytes);
-  let pos = 0;
-  for (const r of records) {
-    body.set(r, pos);
-    pos += r.length;
-  }
-  if (pos !== totalBytes) throw new Error(`pull body size ${pos} != store total ${totalBytes}`);
-  return body;
+/**
+ * The pull body: stored records back to back, as views of the mapped files that the response frame
+ * copies once (the same mappings stay valid: segments are not unmapped while a response is encoded).
+ */
+function recordsOf(records: Uint8Array[], totalBytes: number): Uint8Array[] {
+  let size = 0;
+  for (const r of records) size += r.length;
+  if (size !== totalBytes) throw new Error(`pull body size ${size} != store total ${totalBytes}`);
+  return records;
 }
