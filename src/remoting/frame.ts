@@ -20,6 +20,11 @@ const FRAME_MIN_LENGTH_BYTES = 4;
  */
 const ASSEMBLY_INITIAL_SIZE_BYTES = 64 * 1024;
 
+/** Big-endian signed int32: a DataView per chunk (and the `.buffer` it needs) costs more than the read. */
+function readInt32(bytes: Uint8Array, pos: number): number {
+  return (bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
+}
+
 export class FrameDecoder {
   private readonly maxFrameSizeBytes: number;
   /** Bytes of the frame being assembled across chunks (prefix included); null when none. */
@@ -53,9 +58,8 @@ export class FrameDecoder {
       pos = this.continueAssembly(chunk, frames);
       if (this.assembly !== null) return frames;
     }
-    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (chunk.length - pos >= FRAME_LENGTH_PREFIX_BYTES) {
-      const total = this.frameSize(view.getInt32(pos));
+      const total = this.frameSize(readInt32(chunk, pos));
       if (chunk.length - pos < total) break;
       frames.push(chunk.subarray(pos + FRAME_LENGTH_PREFIX_BYTES, pos + total));
       pos += total;
@@ -82,7 +86,7 @@ export class FrameDecoder {
     this.expected = 0;
     this.assembled = 0;
     if (tail.length >= FRAME_LENGTH_PREFIX_BYTES) {
-      const frameLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getInt32(0);
+      const frameLength = readInt32(tail, 0);
       this.expected = this.frameSize(frameLength);
       assert(tail.length < this.expected, "startAssembly got a whole frame");
       this.assembly = new Uint8Array(Math.min(this.expected, Math.max(ASSEMBLY_INITIAL_SIZE_BYTES, tail.length)));
@@ -103,7 +107,7 @@ export class FrameDecoder {
       pos = take;
       if (this.assembled < FRAME_LENGTH_PREFIX_BYTES) return pos;
       const prefix = this.assembly!;
-      this.expected = this.frameSize(new DataView(prefix.buffer, prefix.byteOffset, 4).getInt32(0));
+      this.expected = this.frameSize(readInt32(prefix, 0));
       this.assembly = new Uint8Array(Math.min(this.expected, ASSEMBLY_INITIAL_SIZE_BYTES));
       this.assembly.set(prefix, 0);
     }
