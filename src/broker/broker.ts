@@ -246,7 +246,7 @@ export class BrokerController {
   private onRegistered(masterAddr: string | undefined, haServerAddr: string | undefined): void {
     if (this.config.brokerRole !== "SLAVE") return;
     if (this.config.haMasterAddress.length === 0 && haServerAddr) this.haInstance?.updateMasterAddress(haServerAddr);
-    if (this.slaveSync) this.slaveSync.masterAddr = masterAddr;
+    this.slaveSync?.setMaster(masterAddr);
   }
 
   /**

@@ -41,7 +41,7 @@ export function vipChannelAddr(addr: string): string {
 
 export class SlaveSynchronize {
   /** The master's remoting address from the last REGISTER_BROKER answer; undefined while it is down. */
-  masterAddr: string | undefined;
+  private masterAddr: string | undefined;
   private readonly client = new RemotingClient({ connectTimeoutMs: SLAVE_SYNC_TIMEOUT_MS });
   private firstTimer: ReturnType<typeof setTimeout> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -60,6 +60,19 @@ export class SlaveSynchronize {
       tick();
       this.timer = setInterval(tick, intervalMs);
     }, firstDelayMs);
+    // A master named by the registration before start is synced from at once (see setMaster).
+    if (this.masterAddr !== undefined) tick();
+  }
+
+  /**
+   * Records the master named by a registration. A newly named master is synced from at once, not
+   * only on the next tick (Java waits for its timer): a master that dies before the first tick
+   * would otherwise leave the slave without the topics it must serve.
+   */
+  setMaster(addr: string | undefined): void {
+    const changed = addr !== undefined && addr !== this.masterAddr;
+    this.masterAddr = addr;
+    if (changed && this.firstTimer !== undefined) void this.syncAll();
   }
 
   stop(): void {
