@@ -29,6 +29,7 @@ import { SendBackProcessor } from "./processors/send-back.ts";
 import { SendProcessor } from "./processors/send.ts";
 import { ProducerManager } from "./producer-manager.ts";
 import { RebalanceLockManager, REBALANCE_LOCK_MAX_LIVE_MS } from "./rebalance-lock.ts";
+import { RuntimeStats } from "./runtime-stats.ts";
 import { ScheduleMessageService } from "./schedule.ts";
 import { SlaveSynchronize } from "./slave-sync.ts";
 import { SubscriptionGroupManager } from "./subscription-group.ts";
@@ -74,6 +75,8 @@ export class BrokerController {
   readonly namesrvClient: RemotingClient;
   readonly namesrvAddrs: string[];
   readonly bootTimestamp = Date.now();
+  /** putTps / getTransferedTps and the daily totals of the runtime info. */
+  readonly stats = new RuntimeStats({ putTimesTotal: () => this.storeInstance?.putMessageTimesTotal ?? 0, now: () => Date.now() });
   private readonly server: RemotingServer;
   private readonly vipServer: RemotingServer;
   private storeInstance: MessageStore | undefined;
@@ -207,6 +210,7 @@ export class BrokerController {
     this.vipServer.onConnectionClose((conn) => this.onClientClose(conn));
 
     this.longPolling.start();
+    this.stats.start();
     if (c.brokerRole !== "SLAVE") this.schedule.start();
     if (c.brokerRole !== "SLAVE") this.transactionCheck.start();
     this.timers.push(setInterval(() => this.persistOffsets(), c.flushConsumerOffsetInterval));
@@ -278,6 +282,7 @@ export class BrokerController {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.slaveSync?.stop();
+    this.stats.stop();
     if (this.registration && this.namesrvAddrs.length > 0) await this.registration.unregisterAll();
     this.namesrvClient.close();
     await this.server.stop();

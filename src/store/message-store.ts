@@ -668,6 +668,11 @@ export class MessageStore {
     return this.clock();
   }
 
+  /** Messages put since start, failed puts included (Java putMessageTimesTotal). */
+  get putMessageTimesTotal(): number {
+    return this.putTimesTotal;
+  }
+
   /** GET_BROKER_RUNTIME_INFO store keys (Java DefaultMessageStore.getRuntimeInfo). */
   getRuntimeInfo(): Record<string, string> {
     const disk = this.cleanup.checkDisk();

@@ -1,0 +1,74 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { RuntimeStats } from "../../src/broker/runtime-stats.ts";
+import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
+import { RemotingCommand } from "../../src/remoting/command.ts";
+import { INVOKE_TIMEOUT_MS, jsonOf, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
+
+function fakeSource() {
+  const state = { puts: 0, nowMs: 1_000_000 };
+  return { state, source: { putTimesTotal: () => state.puts, now: () => state.nowMs } };
+}
+
+describe("RuntimeStats", () => {
+  test("TPS over 10/60/600 samples, empty while a window is longer than the samples taken (as Java)", () => {
+    const { state, source } = fakeSource();
+    const stats = new RuntimeStats(source);
+    stats.sample();
+    expect(stats.runtimeInfo().putTps).toBe("  ");
+    // 100 puts and 40 transferred per second for 61 seconds.
+    for (let s = 1; s <= 61; s++) {
+      state.nowMs += 1_000;
+      state.puts += 100;
+      stats.addTransferred(40);
+      stats.sample();
+    }
+    expect(stats.runtimeInfo().putTps).toBe("100.0 100.0 ");
+    expect(stats.runtimeInfo().getTransferedTps).toBe("40.0 40.0 ");
+    // Fill the ring past 600 samples; the oldest drop out, rates stay right.
+    for (let s = 0; s < 700; s++) {
+      state.nowMs += 1_000;
+      state.puts += s % 2 === 0 ? 3 : 0;
+      stats.sample();
+    }
+    expect(stats.runtimeInfo().putTps).toBe("1.5 1.5 1.5");
+    expect(stats.runtimeInfo().getTransferedTps).toBe("0.0 0.0 0.0");
+  });
+
+  test("daily totals: now, this morning and yesterday morning", () => {
+    const { state, source } = fakeSource();
+    const stats = new RuntimeStats(source);
+    state.puts = 7;
+    stats.addTransferred(3);
+    stats.recordMorning();
+    state.puts = 20;
+    stats.addTransferred(5);
+    stats.recordMorning();
+    state.puts = 25;
+    expect(stats.runtimeInfo()).toMatchObject({
+      msgPutTotalTodayNow: "25",
+      msgPutTotalTodayMorning: "20",
+      msgPutTotalYesterdayMorning: "7",
+      msgGetTotalTodayNow: "8",
+      msgGetTotalTodayMorning: "8",
+      msgGetTotalYesterdayMorning: "3",
+    });
+  });
+});
+
+describe("GET_BROKER_RUNTIME_INFO counts puts and pulled messages", () => {
+  let tb: TestBroker;
+  afterAll(async () => {
+    await tb?.destroy();
+  });
+
+  test("msgPutTotalTodayNow and msgGetTotalTodayNow follow sends and pulls", async () => {
+    tb = await startTestBroker();
+    for (let i = 0; i < 5; i++) expect((await tb.client.invoke(tb.addr, sendRequest("StatsTopic", `m${i}`), INVOKE_TIMEOUT_MS)).code).toBe(ResponseCode.SUCCESS);
+    const pulled = await tb.client.invoke(tb.addr, pullRequest("G-stats", "StatsTopic", 0, 0), INVOKE_TIMEOUT_MS);
+    expect(pulled.code).toBe(ResponseCode.SUCCESS);
+    const table = jsonOf(await tb.client.invoke(tb.addr, RemotingCommand.request(RequestCode.GET_BROKER_RUNTIME_INFO, {}), INVOKE_TIMEOUT_MS)).table;
+    expect(table.msgPutTotalTodayNow).toBe("5");
+    expect(table.msgGetTotalTodayNow).toBe("5");
+    expect(typeof table.putTps).toBe("string");
+  });
+});
