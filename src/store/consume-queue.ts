@@ -3,11 +3,10 @@
 // Logical offset n lives at byte n*20 of the queue.
 
 import assert from "node:assert";
-import fs from "node:fs";
 import { createLogger } from "../log.ts";
 import path from "node:path";
 import { MappedFileQueue } from "./mapped-file-queue.ts";
-import { CREATING_SUFFIX, type MappedFile, offsetToFileName } from "./mapped-file.ts";
+import type { MappedFile } from "./mapped-file.ts";
 import { getInt64 as readInt64, setInt64 as writeInt64 } from "../common/message-codec.ts";
 
 const log = createLogger("consume-queue");
@@ -18,15 +17,10 @@ const PAD_ENTRY_SIZE = 2_147_483_647;
 /** Recovery re-scans this many trailing segments; older ones were full when written (Java uses 3). */
 const RECOVER_TRAILING_FILES = 3;
 /**
- * The next segment is prepared off the event loop once the current one is this full. Creating it
- * inline (open O_CREAT, fallocate, rename) blocks every request for as long as the filesystem's
- * metadata lock takes: measured 50+ ms per segment under fsync load, the broker's max latency.
+ * The next segment is prepared off the event loop (segment-preparer.ts) once the current one is
+ * this full: late enough that an idle queue never holds an empty spare segment.
  */
 const PREPARE_NEXT_SEGMENT_AT_FRACTION = 0.5;
-/** Zeros written per call while preparing a segment (bounds the buffer, not the file size). */
-const PREPARE_WRITE_CHUNK_BYTES = 1024 * 1024;
-/** A prepared segment is built under this name (cleaned on load like any half-made segment). */
-const PREPARING_SUFFIX = `.prepared${CREATING_SUFFIX}`;
 
 /** A readable run of entries inside one segment: entries at `view` bytes [pos, end). */
 export interface EntryRegion {
@@ -50,8 +44,6 @@ export class ConsumeQueue {
   maxPhysicOffset = -1;
   /** Byte offset of the first valid entry. */
   private minLogicOffsetBytes = 0;
-  /** Start offset of the newest segment prepared (or being prepared) ahead of need. */
-  private preparedFromBytes = -1;
 
   constructor(consumeQueueRootDir: string, topic: string, queueId: number, fileSizeBytes: number) {
     if (fileSizeBytes <= 0 || fileSizeBytes % CQ_STORE_UNIT_SIZE_BYTES !== 0) {
@@ -61,7 +53,7 @@ export class ConsumeQueue {
     this.queueId = queueId;
     this.dir = path.join(consumeQueueRootDir, topic, String(queueId));
     this.fileSizeBytes = fileSizeBytes;
-    this.files = new MappedFileQueue(this.dir, fileSizeBytes);
+    this.files = new MappedFileQueue(this.dir, fileSizeBytes, { prepareNextAtFraction: PREPARE_NEXT_SEGMENT_AT_FRACTION });
   }
 
   load(): void {
@@ -146,46 +138,7 @@ export class ConsumeQueue {
     writeInt64(view, pos + 12, tagsCode);
     file.wrotePosition = pos + CQ_STORE_UNIT_SIZE_BYTES;
     this.maxPhysicOffset = commitLogOffset + sizeBytes;
-    const nextFromBytes = file.fileFromOffset + this.fileSizeBytes;
-    if (this.preparedFromBytes < nextFromBytes && file.wrotePosition >= this.fileSizeBytes * PREPARE_NEXT_SEGMENT_AT_FRACTION) {
-      this.preparedFromBytes = nextFromBytes;
-      void this.prepareSegment(nextFromBytes);
-    }
     return true;
-  }
-
-  /**
-   * Creates the segment starting at `fromBytes` with async I/O, zero-filled (blocks allocated, as
-   * MappedFile's own creation guarantees), under a temporary name linked into place only if no
-   * segment of that name exists by then. Best effort: on any failure the append path creates it.
-   */
-  private async prepareSegment(fromBytes: number): Promise<void> {
-    const finalPath = path.join(this.dir, offsetToFileName(fromBytes));
-    const temporary = finalPath + PREPARING_SUFFIX;
-    try {
-      const handle = await fs.promises.open(temporary, "wx");
-      try {
-        const zeros = new Uint8Array(Math.min(PREPARE_WRITE_CHUNK_BYTES, this.fileSizeBytes));
-        for (let written = 0; written < this.fileSizeBytes; ) {
-          const n = Math.min(zeros.length, this.fileSizeBytes - written);
-          const { bytesWritten } = await handle.write(zeros, 0, n, written);
-          assert(bytesWritten > 0, "segment preparation wrote nothing");
-          written += bytesWritten;
-        }
-      } finally {
-        await handle.close();
-      }
-      // link, unlike rename, never replaces a segment the append path created meanwhile.
-      await fs.promises.link(temporary, finalPath).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "EEXIST") throw err;
-      });
-    } catch (err) {
-      // ENOENT: the queue's directory is gone (queue deleted, store removed): nothing to prepare.
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-      log.warn(`consume queue ${this.topic}-${this.queueId}: preparing segment ${finalPath} failed (it will be created when needed): ${(err as Error).message}`);
-    } finally {
-      await fs.promises.rm(temporary, { force: true }).catch(() => {});
-    }
   }
 
   private fillPreBlank(file: MappedFile, untilPos: number): void {

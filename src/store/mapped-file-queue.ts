@@ -4,11 +4,20 @@
 import fs from "node:fs";
 import path from "node:path";
 import { CREATING_SUFFIX, MappedFile, OS_PAGE_SIZE_BYTES, offsetToFileName } from "./mapped-file.ts";
+import { SegmentPreparer } from "./segment-preparer.ts";
 
 /** Most segments one time-based cleanup pass deletes (Java DELETE_FILES_BATCH_MAX). */
 export const DELETE_FILES_BATCH_MAX = 10;
 
 const SEGMENT_NAME = /^\d{20}$/;
+
+export interface MappedFileQueueOptions {
+  /**
+   * Prepare the next segment off the event loop once the last one is this full (0..1; 0 = as soon
+   * as it is in use). Unset: segments are only created inline when needed.
+   */
+  prepareNextAtFraction?: number;
+}
 
 export class MappedFileQueue {
   readonly dir: string;
@@ -16,10 +25,21 @@ export class MappedFileQueue {
   readonly files: MappedFile[] = [];
   /** Global offset up to which every byte is known durable. */
   private flushedWhere = 0;
+  private readonly preparer: SegmentPreparer | undefined;
+  /** Write position of the last segment from which the next one is prepared (Infinity: never). */
+  private readonly prepareNextAtBytes: number;
 
-  constructor(dir: string, fileSizeBytes: number) {
+  constructor(dir: string, fileSizeBytes: number, options: MappedFileQueueOptions = {}) {
     this.dir = dir;
     this.fileSizeBytes = fileSizeBytes;
+    const fraction = options.prepareNextAtFraction;
+    if (fraction === undefined) {
+      this.prepareNextAtBytes = Infinity;
+    } else {
+      if (!(fraction >= 0 && fraction <= 1)) throw new Error(`prepareNextAtFraction ${fraction} is outside 0..1`);
+      this.prepareNextAtBytes = Math.floor(fileSizeBytes * fraction);
+      this.preparer = new SegmentPreparer(dir, fileSizeBytes, (fromOffset) => this.isListed(fromOffset));
+    }
   }
 
   /**
@@ -50,11 +70,16 @@ export class MappedFileQueue {
 
   /**
    * The segment to append to. With `create`, makes the first one (at startOffsetIfNone rounded down
-   * to a segment boundary) or the next one when the last is full.
+   * to a segment boundary) or the next one when the last is full: a prepared segment file is mapped
+   * as it is, else the file is created inline. Once the last segment is filled to the preparation
+   * threshold, the next one is prepared off the event loop.
    */
   getLastMappedFile(startOffsetIfNone = 0, create = true): MappedFile | undefined {
     const last = this.files[this.files.length - 1];
-    if (last && !last.isFull()) return last;
+    if (last && !last.isFull()) {
+      if (create && last.wrotePosition >= this.prepareNextAtBytes) this.preparer!.prepare(last.fileFromOffset + this.fileSizeBytes);
+      return last;
+    }
     if (!create) return last;
     const from = last ? last.fileFromOffset + this.fileSizeBytes : startOffsetIfNone - (startOffsetIfNone % this.fileSizeBytes);
     fs.mkdirSync(this.dir, { recursive: true });
@@ -62,6 +87,13 @@ export class MappedFileQueue {
     if (!last) this.flushedWhere = from;
     this.files.push(file);
     return file;
+  }
+
+  /** Whether the segment starting at `fromOffset` is open in this queue. */
+  private isListed(fromOffset: number): boolean {
+    const first = this.files[0];
+    if (!first || fromOffset < first.fileFromOffset) return false;
+    return this.files[(fromOffset - first.fileFromOffset) / this.fileSizeBytes]?.fileFromOffset === fromOffset;
   }
 
   findMappedFileByOffset(offset: number): MappedFile | undefined {
@@ -120,7 +152,7 @@ export class MappedFileQueue {
 
   /**
    * Cuts the log at `offset` (recovery): the segment holding it gets its positions set there,
-   * segments entirely after it are deleted. Bytes past the cut stay until overwritten.
+   * segments entirely after it are deleted, and so is a prepared one. Bytes past the cut stay until overwritten.
    */
   truncateDirtyFiles(offset: number): void {
     const keep: MappedFile[] = [];
@@ -138,6 +170,7 @@ export class MappedFileQueue {
     }
     this.files.splice(0, this.files.length, ...keep);
     this.flushedWhere = Math.min(offset, this.getMaxOffset());
+    this.preparer?.discard();
   }
 
   /**
@@ -171,6 +204,7 @@ export class MappedFileQueue {
     for (const file of this.files) file.destroy();
     this.files.length = 0;
     this.flushedWhere = 0;
+    this.preparer?.discard();
   }
 
   /** Unmaps every segment, keeping the files (shutdown). */

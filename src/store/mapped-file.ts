@@ -26,22 +26,30 @@ export function offsetToFileName(offset: number): string {
 export const CREATING_SUFFIX = ".creating";
 
 /**
- * Creates a zero-filled file of the given size under a temporary name, then renames it into
- * place, so a crash never leaves a segment of the wrong size. The blocks are reserved up front
- * (a full disk fails here, not as SIGBUS on a later write); ftruncate sets the size.
+ * Creates (or overwrites) `filePath` as a zero-filled file of `sizeBytes`, its disk blocks reserved
+ * up front (a full disk fails here, not as SIGBUS on a later write into the mapping); ftruncate sets
+ * the size. On failure the file is removed. Synchronous: the segment worker runs it off the event loop.
  */
-function createSizedFile(filePath: string, sizeBytes: number): void {
-  const temporary = filePath + CREATING_SUFFIX;
-  const fd = fs.openSync(temporary, "w");
+export function createSegmentFile(filePath: string, sizeBytes: number): void {
+  const fd = fs.openSync(filePath, "w");
   try {
     reserveBlocks(fd, sizeBytes);
     fs.ftruncateSync(fd, sizeBytes);
   } catch (err) {
-    fs.rmSync(temporary, { force: true });
+    fs.rmSync(filePath, { force: true });
     throw err;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Creates a segment inline under a temporary name, then renames it into place, so a crash never
+ * leaves a segment of the wrong size. The fallback when no prepared segment is ready.
+ */
+function createSizedFile(filePath: string, sizeBytes: number): void {
+  const temporary = filePath + CREATING_SUFFIX;
+  createSegmentFile(temporary, sizeBytes);
   fs.renameSync(temporary, filePath);
 }
 

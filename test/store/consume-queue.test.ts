@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CQ_STORE_UNIT_SIZE_BYTES, ConsumeQueue } from "../../src/store/consume-queue.ts";
+import { waitUntil } from "../wait-until.ts";
 
 // 5 entries per segment keeps segment roll-over cheap to exercise.
 const FILE_SIZE_BYTES = 5 * CQ_STORE_UNIT_SIZE_BYTES;
@@ -63,26 +64,22 @@ describe("ConsumeQueue", () => {
     const cq = open();
     const dir = path.join(root, "TopicA", "3");
     const next = path.join(dir, "00000000000000000100");
-    fill(cq, 3); // 3 of 5 entries: past half of the first segment
-    const deadline = Date.now() + 5_000;
-    while (!fs.existsSync(next)) {
-      if (Date.now() > deadline) throw new Error("the next segment was not prepared within 5 s");
-      await Bun.sleep(10);
-    }
+    // The check runs when the queue looks up its segment for an append: the 4th entry finds 3 of 5 written.
+    fill(cq, 4);
+    await waitUntil("the next segment prepared", () => fs.existsSync(next));
     expect(fs.statSync(next).size).toBe(FILE_SIZE_BYTES);
     expect(fs.readdirSync(dir).some((name) => name.endsWith(".creating"))).toBe(false);
-    fill(cq, 5, 3); // entries 3..7: rolls into the prepared segment
+    const preparedInode = fs.statSync(next).ino;
+    fill(cq, 5, 4); // entries 4..8: rolls into the prepared segment
+    expect(fs.statSync(next).ino).toBe(preparedInode); // mapped as prepared, not created again
     expect(cq.getEntry(6)).toEqual({ commitLogOffset: 600, sizeBytes: 50, tagsCode: 5 });
-    // Entry 7 is past half of the second segment: the third one gets prepared too.
+    // Entry 8 found 3 entries in the second segment: the third one gets prepared too.
     const third = path.join(dir, "00000000000000000200");
-    while (!fs.existsSync(third)) {
-      if (Date.now() > deadline) throw new Error("the third segment was not prepared within 5 s");
-      await Bun.sleep(10);
-    }
+    await waitUntil("the third segment prepared", () => fs.existsSync(third));
     cq.files.close();
     const again = open();
     again.recover();
-    expect(again.getMaxOffsetInQueue()).toBe(8);
+    expect(again.getMaxOffsetInQueue()).toBe(9);
     expect(fs.existsSync(third)).toBe(false);
     again.files.close();
   });

@@ -79,9 +79,16 @@ async function putMany(store: MessageStore, ha: HAService, from: number, count: 
   ha.notifyAppended();
 }
 
+/**
+ * Segment name -> content hash. Without the spare segment prepared ahead of need (all zeros, after
+ * the last written one; each side has it or not depending on timing) or its temporary file.
+ */
 function commitLogFiles(root: string): Map<string, number> {
   const dir = path.join(root, "commitlog");
-  return new Map(fs.readdirSync(dir).sort().map((name) => [name, Number(Bun.hash(fs.readFileSync(path.join(dir, name))))]));
+  const names = fs.readdirSync(dir).filter((name) => /^\d{20}$/.test(name)).sort();
+  const segments = names.map((name) => ({ name, bytes: new Uint8Array(fs.readFileSync(path.join(dir, name))) }));
+  while (segments.length > 0 && segments[segments.length - 1]!.bytes.every((b) => b === 0)) segments.pop();
+  return new Map(segments.map(({ name, bytes }) => [name, Number(Bun.hash(bytes))]));
 }
 
 /** Every queue on the slave returns exactly the master's records, page by page. */

@@ -69,10 +69,16 @@ class Node {
     return { nextOffset: result.wroteOffset + result.wroteBytes };
   }
 
-  /** Segment name -> bytes, read from disk. */
+  /**
+   * Segment name -> bytes, read from disk. Without the spare segment prepared ahead of need (all
+   * zeros, after the last written one; each side has it or not depending on timing) or its temporary file.
+   */
   segments(): Map<string, Uint8Array> {
     const dir = path.join(this.root, "commitlog");
-    return new Map(fs.readdirSync(dir).sort().map((name) => [name, new Uint8Array(fs.readFileSync(path.join(dir, name)))]));
+    const names = fs.readdirSync(dir).filter((name) => /^\d{20}$/.test(name)).sort();
+    const segments = names.map((name): [string, Uint8Array] => [name, new Uint8Array(fs.readFileSync(path.join(dir, name)))]);
+    while (segments.length > 0 && segments[segments.length - 1]![1].every((b) => b === 0)) segments.pop();
+    return new Map(segments);
   }
 }
 
