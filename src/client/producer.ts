@@ -8,7 +8,7 @@ import { SystemTopic, isRetryTopic } from "../common/topic.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
 import { RemotingError } from "../remoting/errors.ts";
-import { encodeBatchBody } from "./batch.ts";
+import { BatchBufferPool, encodeBatchBody } from "./batch.ts";
 import type { ClientConfig } from "./client-config.ts";
 import { MQBrokerError, MQClientError, errorText } from "./errors.ts";
 import { ClientInstance, type ProducerMember } from "./instance.ts";
@@ -103,6 +103,8 @@ interface Outgoing {
   batch: boolean;
   /** UNIQ_KEY (or the members' keys joined by "," for a batch). */
   msgId: string;
+  /** A batch's pooled buffer under `body`, given back once the send settled. */
+  batchBuffer?: Buffer;
 }
 
 export class Producer implements ProducerMember {
@@ -112,6 +114,7 @@ export class Producer implements ProducerMember {
   private instance: ClientInstance | undefined;
   private readonly publishInfo = new Map<string, TopicPublishInfo>();
   private readonly fault = new LatencyFaultTolerance();
+  private readonly batchBuffers = new BatchBufferPool();
   private state: "created" | "running" | "shutdown" = "created";
 
   constructor(options: ProducerOptions = {}) {
@@ -200,7 +203,13 @@ export class Producer implements ProducerMember {
 
   /** SEND_BATCH_MESSAGE: same topic, no delay, no retry topic; each member gets its own UNIQ_KEY. */
   async sendBatch(inputs: MessageInput[], timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
-    return (await this.sendDefault(this.prepareBatch(inputs), "sync", timeoutMs))!;
+    const out = this.prepareBatch(inputs);
+    try {
+      return (await this.sendDefault(out, "sync", timeoutMs))!;
+    } finally {
+      // Every attempt has settled and its frame was copied out of the body when it was sent.
+      this.batchBuffers.give(out.batchBuffer!);
+    }
   }
 
   // ---- internals ----
@@ -262,8 +271,10 @@ export class Producer implements ProducerMember {
       if (!m.properties[Prop.UNIQ_KEY]) m.properties[Prop.UNIQ_KEY] = uniqueIds.next();
       ids.push(m.properties[Prop.UNIQ_KEY]!);
     }
-    const body = encodeBatchBody(messages);
+    let batchBuffer: Buffer | undefined;
+    const body = encodeBatchBody(messages, (minSizeBytes) => (batchBuffer = this.batchBuffers.take(minSizeBytes)));
     if (body.length > this.opts.maxMessageSizeBytes) {
+      this.batchBuffers.give(batchBuffer!);
       throw new MQClientError(`the batch body size ${body.length} is over max value, MAX: ${this.opts.maxMessageSizeBytes}`, { code: ResponseCode.MESSAGE_ILLEGAL });
     }
     return {
@@ -274,6 +285,7 @@ export class Producer implements ProducerMember {
       properties: { [Prop.WAIT]: first.properties[Prop.WAIT]! },
       batch: true,
       msgId: ids.join(","),
+      batchBuffer,
     };
   }
 

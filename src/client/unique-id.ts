@@ -39,13 +39,21 @@ function startOfMonth(nowMs: number): { start: number; next: number } {
   };
 }
 
+/** Uppercase hex digits as character codes. */
+const HEX_DIGIT_CODES = Uint8Array.from("0123456789ABCDEF", (c) => c.charCodeAt(0));
+/** Hex characters of the fixed part (ip, pid, loader hash): the first 10 of the 16 id bytes. */
+const FIXED_HEX_CHARS = 20;
+
 export class UniqueIdGenerator {
-  private readonly fixed: string;
   private counter = 0;
   private monthStartMs = 0;
   private nextMonthStartMs = 0;
-  private readonly tail = new Uint8Array(6);
-  private readonly tailView = new DataView(this.tail.buffer);
+  /**
+   * The id's 32 hex characters, the fixed part written once. Each id is decoded from these bytes
+   * as one flat string: concatenating hex pieces makes a rope, and flattening it when the id is
+   * first read (encoded, joined) cost ~2.5x building it this way (micro-benchmark, ~390 vs ~140 ns).
+   */
+  private readonly text = Buffer.alloc(ID_BYTES * 2);
 
   constructor(ip = localIPv4(), pid = process.pid, loaderHash = (Math.random() * 0x7fffffff) | 0) {
     const head = new Uint8Array(ID_BYTES - 6);
@@ -53,7 +61,7 @@ export class UniqueIdGenerator {
     const view = new DataView(head.buffer);
     view.setInt16(4, pid & 0xffff);
     view.setInt32(6, loaderHash);
-    this.fixed = hex(head);
+    this.text.write(hex(head), 0, "latin1");
   }
 
   next(nowMs = Date.now()): string {
@@ -62,10 +70,15 @@ export class UniqueIdGenerator {
       this.monthStartMs = m.start;
       this.nextMonthStartMs = m.next;
     }
-    this.tailView.setInt32(0, (nowMs - this.monthStartMs) | 0);
-    this.tailView.setInt16(4, this.counter & 0xffff);
+    this.writeHex(FIXED_HEX_CHARS, (nowMs - this.monthStartMs) | 0, 8);
+    this.writeHex(FIXED_HEX_CHARS + 8, this.counter & 0xffff, 4);
     this.counter = (this.counter + 1) & 0xffff;
-    return this.fixed + hex(this.tail);
+    return this.text.toString("latin1");
+  }
+
+  /** `value`'s low `digits` hex digits, most significant first, at character `pos`. */
+  private writeHex(pos: number, value: number, digits: number): void {
+    for (let k = 0; k < digits; k++) this.text[pos + k] = HEX_DIGIT_CODES[(value >>> (4 * (digits - 1 - k))) & 0xf]!;
   }
 }
 

@@ -12,11 +12,15 @@ import {
   bodyCrc,
   checkRecord,
   getInt64,
+  measureBatch,
   measureRecord,
   offsetMsgIdOf,
   storeTimestampPos,
+  writeBatch,
   writeBlankRecord,
   writeRecord,
+  type BatchLayout,
+  type MessageBatch,
   type RecordLayout,
 } from "../common/message-codec.ts";
 import { Prop, SysFlag, transactionType, type MessageInner } from "../common/message.ts";
@@ -32,6 +36,12 @@ const log = createLogger("commitlog");
 
 /** A record may exceed maxMessageSize by its header, topic and properties (Java: + 64 KiB). */
 export const RECORD_OVERHEAD_ALLOWANCE_BYTES = 64 * 1024;
+/**
+ * The next segment is prepared off the event loop (segment-preparer.ts) once the current one is
+ * this full. Preparing takes milliseconds, so half a segment is ample lead at any append rate, and
+ * a store that writes little holds no empty spare (Java requests it as soon as the current exists).
+ */
+export const PREPARE_NEXT_SEGMENT_AT_FRACTION = 0.5;
 /** Normal recovery rescans this many newest segments (Java starts at the third-last file). */
 export const NORMAL_RECOVERY_SEGMENTS = 3;
 /** Granularity of the scan that zeroes a torn tail after recovery. */
@@ -74,7 +84,7 @@ export class CommitLog implements FlushTarget {
       throw new Error(`mappedFileSizeCommitLog ${config.mappedFileSizeCommitLog} is below ${OS_PAGE_SIZE_BYTES} bytes`);
     }
     this.config = config;
-    this.queue = new MappedFileQueue(dir, config.mappedFileSizeCommitLog);
+    this.queue = new MappedFileQueue(dir, config.mappedFileSizeCommitLog, { prepareNextAtFraction: PREPARE_NEXT_SEGMENT_AT_FRACTION });
     this.checkpoint = options.checkpoint;
     this.maxRecordSizeBytes = config.maxMessageSize + RECORD_OVERHEAD_ALLOWANCE_BYTES;
     if (config.flushDiskType === "SYNC_FLUSH") {
@@ -125,7 +135,7 @@ export class CommitLog implements FlushTarget {
     } catch (err) {
       return Promise.resolve(failure("MESSAGE_ILLEGAL", (err as Error).message));
     }
-    const invalid = this.checkLimits(msg, layout, msg.body.byteLength);
+    const invalid = this.checkLimits(msg, layout);
     if (invalid) return Promise.resolve(invalid);
     const crc = bodyCrc(msg.body);
 
@@ -155,73 +165,72 @@ export class CommitLog implements FlushTarget {
    * Appends a batch (one topic/queue; storage doc §3.4) as consecutive records in one segment with
    * consecutive queue offsets. msgId is the comma-joined offset msgIds.
    */
-  putMessages(batch: MessageInner[], assignQueueOffset: AssignQueueOffset): Promise<PutMessageResult> {
+  putMessages(batch: MessageBatch, assignQueueOffset: AssignQueueOffset): Promise<PutMessageResult> {
     if (this.shutDown) return Promise.resolve(failure("SERVICE_NOT_AVAILABLE", "message store is shut down"));
-    const first = batch[0];
-    if (!first) return Promise.resolve(failure("MESSAGE_ILLEGAL", "empty batch"));
-    const layouts: RecordLayout[] = [];
-    const crcs: number[] = [];
-    let totalSize = 0;
-    let bodyBytes = 0;
-    for (const msg of batch) {
-      if (msg.topic !== first.topic || msg.queueId !== first.queueId) {
-        return Promise.resolve(failure("MESSAGE_ILLEGAL", "batch members must share one topic and queue"));
-      }
-      if (transactionType(msg.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
-        return Promise.resolve(failure("MESSAGE_ILLEGAL", "batch messages cannot be transactional"));
-      }
-      let layout: RecordLayout;
-      try {
-        layout = measureRecord(msg);
-      } catch (err) {
-        return Promise.resolve(failure("MESSAGE_ILLEGAL", (err as Error).message));
-      }
-      bodyBytes += msg.body.byteLength;
-      const invalid = this.checkLimits(msg, layout, bodyBytes);
-      if (invalid) return Promise.resolve(invalid);
-      layouts.push(layout);
-      crcs.push(bodyCrc(msg.body));
-      totalSize += layout.totalSize;
+    if (transactionType(batch.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
+      return Promise.resolve(failure("MESSAGE_ILLEGAL", "batch messages cannot be transactional"));
     }
+    let layout: BatchLayout;
+    try {
+      layout = measureBatch(batch);
+    } catch (err) {
+      return Promise.resolve(failure("MESSAGE_ILLEGAL", (err as Error).message));
+    }
+    const invalid = this.checkBatchLimits(batch, layout);
+    if (invalid) return Promise.resolve(invalid);
 
-    const file = this.fileWithRoom(totalSize);
+    const file = this.fileWithRoom(layout.totalSize);
     if (typeof file === "string") return Promise.resolve(failure("CREATE_MAPEDFILE_FAILED", file));
-    const firstOffset = file.fileFromOffset + file.wrotePosition;
-    const firstQueueOffset = assignQueueOffset(first.topic, first.queueId, batch.length);
+    const position = file.wrotePosition;
+    const firstOffset = file.fileFromOffset + position;
+    const firstQueueOffset = assignQueueOffset(batch.topic, batch.queueId, layout.count);
     const storeTimestamp = Date.now();
-    const msgIds: string[] = [];
-    let position = file.wrotePosition;
-    for (let i = 0; i < batch.length; i++) {
-      const msg = batch[i]!;
-      const physicalOffset = file.fileFromOffset + position;
-      position += writeRecord(file.buffer, file.view, position, msg, layouts[i]!, firstQueueOffset + i, physicalOffset, storeTimestamp, crcs[i]!);
-      msgIds.push(offsetMsgIdOf(layouts[i]!.storeHost, physicalOffset));
-    }
-    file.wrotePosition = position;
+    const msgIds = writeBatch(file.buffer, file.view, position, batch, layout, firstQueueOffset, firstOffset, storeTimestamp);
+    file.wrotePosition = position + layout.totalSize;
     this.lastStoreTimestamp = storeTimestamp;
 
     const result: PutMessageResult = {
       status: "PUT_OK",
       wroteOffset: firstOffset,
-      wroteBytes: totalSize,
-      msgId: msgIds.join(","),
+      wroteBytes: layout.totalSize,
+      msgId: msgIds,
       queueOffset: firstQueueOffset,
-      msgNum: batch.length,
+      msgNum: layout.count,
       storeTimestamp,
     };
-    return this.awaitDurability(result, first.properties[Prop.WAIT] !== "false");
+    return this.awaitDurability(result, batch.waitStoreMsgOK);
   }
 
-  /** Size limits of storage doc §3.3; `bodyBytes` is the whole batch body so far for a batch. */
-  private checkLimits(msg: MessageInner, layout: RecordLayout, bodyBytes: number): PutMessageResult | undefined {
+  /** Size limits of storage doc §3.3 for a batch: the whole request body counts as the message body (Java). */
+  private checkBatchLimits(batch: MessageBatch, layout: BatchLayout): PutMessageResult | undefined {
+    if (layout.count === 0) return failure("MESSAGE_ILLEGAL", "batch body holds no message");
+    if (layout.delayedMember >= 0) return failure("MESSAGE_ILLEGAL", `batch messages cannot be delayed (member ${layout.delayedMember} or the batch sets DELAY)`);
+    if (layout.topicLength === 0 || layout.topicLength > MAX_TOPIC_SIZE_BYTES) {
+      return failure("MESSAGE_ILLEGAL", `topic length ${layout.topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
+    }
+    if (layout.largestPropertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
+      return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${layout.largestPropertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
+    }
+    if (batch.body.byteLength > this.config.maxMessageSize) {
+      return failure("MESSAGE_ILLEGAL", `batch body ${batch.body.byteLength} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
+    }
+    if (layout.largestRecordSize > this.maxRecordSizeBytes) {
+      return failure("MESSAGE_ILLEGAL", `record ${layout.largestRecordSize} bytes exceeds ${this.maxRecordSizeBytes}`);
+    }
+    if (batch.queueId < 0) return failure("MESSAGE_ILLEGAL", `queueId ${batch.queueId} is negative`);
+    return undefined;
+  }
+
+  /** Size limits of storage doc §3.3 for one message. */
+  private checkLimits(msg: MessageInner, layout: RecordLayout): PutMessageResult | undefined {
     if (layout.topicLength === 0 || layout.topicLength > MAX_TOPIC_SIZE_BYTES) {
       return failure("MESSAGE_ILLEGAL", `topic length ${layout.topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
     }
     if (layout.propertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
       return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${layout.propertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
     }
-    if (bodyBytes > this.config.maxMessageSize) {
-      return failure("MESSAGE_ILLEGAL", `message body ${bodyBytes} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
+    if (msg.body.byteLength > this.config.maxMessageSize) {
+      return failure("MESSAGE_ILLEGAL", `message body ${msg.body.byteLength} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
     }
     if (layout.totalSize > this.maxRecordSizeBytes) {
       return failure("MESSAGE_ILLEGAL", `record ${layout.totalSize} bytes exceeds ${this.maxRecordSizeBytes}`);
@@ -232,7 +241,8 @@ export class CommitLog implements FlushTarget {
 
   /**
    * The segment to write `sizeBytes` into. When the current one has fewer than size + 8 bytes left,
-   * it is closed with a blank record and the next is opened (storage doc §3.2). Returns an error
+   * it is closed with a blank record and the next is opened (storage doc §3.2): the one prepared off
+   * the event loop if it is ready, else created inline. Returns an error
    * text when a segment cannot be created or the record can never fit one.
    */
   private fileWithRoom(sizeBytes: number): MappedFile | string {

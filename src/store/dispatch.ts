@@ -14,6 +14,7 @@ import {
   storeTimestampPos,
 } from "../common/message-codec.ts";
 import type { ConsumeQueue } from "./consume-queue.ts";
+import { topicAsciiKeyHash, topicKeyHash } from "./index-file.ts";
 import type { IndexService } from "./index-service.ts";
 import type { MappedFileQueue } from "./mapped-file-queue.ts";
 import type { MessageArrivingListener } from "./store-types.ts";
@@ -27,8 +28,6 @@ export const DISPATCH_BATCH_MAX_RECORDS = 10_000;
 /** Period of the background catch-up when nothing is appended in-process, ms. */
 export const DISPATCH_CATCH_UP_INTERVAL_MS = 10;
 
-const NAME_VALUE_SEPARATOR = "\u0001";
-const PROPERTY_SEPARATOR = "\u0002";
 const textDecoder = new TextDecoder();
 const DELAY_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -54,37 +53,99 @@ export interface DispatchRequest {
   storeTimestamp: number;
   queueOffset: number;
   keys: string | undefined;
-  uniqKey: string | undefined;
+  /** Index hash of topic#UNIQ_KEY (index-file topicKeyHash), hashed from the record bytes. */
+  uniqKeyHash: number | undefined;
   sysFlag: number;
 }
 
-/** The properties dispatch reads, found in one pass over the properties string. */
-interface DispatchProperties {
-  tags: string | undefined;
-  keys: string | undefined;
-  uniqKey: string | undefined;
-  delay: string | undefined;
+const NAME_VALUE_SEPARATOR_BYTE = 0x01;
+const PROPERTY_SEPARATOR_BYTE = 0x02;
+const ASCII_MAX = 0x7f;
+const asciiBytes = (name: string) => Uint8Array.from(name, (c) => c.charCodeAt(0));
+const TAGS_NAME = asciiBytes(Prop.TAGS);
+const KEYS_NAME = asciiBytes(Prop.KEYS);
+const UNIQ_KEY_NAME = asciiBytes(Prop.UNIQ_KEY);
+const DELAY_NAME = asciiBytes(Prop.DELAY);
+
+/**
+ * What dispatch reads of a record's properties (first occurrence of each), filled by
+ * scanProperties. One reused object: the scan runs once per record, never re-entered.
+ */
+const found = {
+  tagsCode: 0,
+  keys: undefined as string | undefined,
+  uniqKeyHash: undefined as number | undefined,
+  delay: undefined as string | undefined,
+};
+
+function nameIs(bytes: Uint8Array, start: number, length: number, name: Uint8Array): boolean {
+  if (length !== name.length) return false;
+  for (let i = 0; i < length; i++) if (bytes[start + i] !== name[i]) return false;
+  return true;
 }
 
-/** TAGS, KEYS, UNIQ_KEY and DELAY of a properties string (first occurrence), without building the whole map. */
-function dispatchPropertiesOf(props: string): DispatchProperties {
-  const out: DispatchProperties = { tags: undefined, keys: undefined, uniqKey: undefined, delay: undefined };
-  let start = 0;
-  // Each iteration consumes one "name\x01value" pair; the string length bounds the loop.
-  while (start < props.length) {
-    let end = props.indexOf(PROPERTY_SEPARATOR, start);
-    if (end < 0) end = props.length;
-    const sep = props.indexOf(NAME_VALUE_SEPARATOR, start);
-    if (sep > start && sep < end) {
-      const nameLength = sep - start;
-      if (nameLength === Prop.TAGS.length && out.tags === undefined && props.startsWith(Prop.TAGS, start)) out.tags = props.slice(sep + 1, end);
-      else if (nameLength === Prop.KEYS.length && out.keys === undefined && props.startsWith(Prop.KEYS, start)) out.keys = props.slice(sep + 1, end);
-      else if (nameLength === Prop.UNIQ_KEY.length && out.uniqKey === undefined && props.startsWith(Prop.UNIQ_KEY, start)) out.uniqKey = props.slice(sep + 1, end);
-      else if (nameLength === Prop.DELAY.length && out.delay === undefined && props.startsWith(Prop.DELAY, start)) out.delay = props.slice(sep + 1, end);
+/** Java String.hashCode of ASCII bytes (one UTF-16 unit per byte), as tagsHashCode of their text. */
+function asciiHashCode(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + bytes[i]!) | 0;
+  return h;
+}
+
+/**
+ * Reads TAGS (as its tags code), KEYS, UNIQ_KEY (as its index hash under `topic`) and DELAY from the
+ * properties bytes [start, end) into `found`, in one pass over the bytes: no text for the whole properties, only for the values
+ * kept (`text` is a Buffer over the same bytes; ASCII values are decoded as Latin-1, the cheap way).
+ */
+function scanProperties(topic: string, bytes: Uint8Array, text: Buffer, start: number, end: number): void {
+  found.tagsCode = 0;
+  found.keys = undefined;
+  found.uniqKeyHash = undefined;
+  found.delay = undefined;
+  let tagsSeen = false;
+  let uniqKeySeen = false;
+  let pair = start;
+  // Each iteration consumes one name/value pair; the properties' length bounds the loop.
+  while (pair < end) {
+    let sep = -1;
+    let high = 0;
+    let p = pair;
+    for (; p < end; p++) {
+      const b = bytes[p]!;
+      if (b === PROPERTY_SEPARATOR_BYTE) break;
+      if (b === NAME_VALUE_SEPARATOR_BYTE && sep < 0) sep = p;
+      high |= b;
     }
-    start = end + 1;
+    if (sep > pair) {
+      const nameLength = sep - pair;
+      const valueStart = sep + 1;
+      const ascii = high <= ASCII_MAX;
+      if (!tagsSeen && nameIs(bytes, pair, nameLength, TAGS_NAME)) {
+        tagsSeen = true;
+        found.tagsCode = ascii ? asciiHashCode(bytes, valueStart, p) : tagsHashCode(text.toString("utf8", valueStart, p));
+      } else if (found.keys === undefined && nameIs(bytes, pair, nameLength, KEYS_NAME)) {
+        found.keys = text.toString(ascii ? "latin1" : "utf8", valueStart, p);
+      } else if (!uniqKeySeen && nameIs(bytes, pair, nameLength, UNIQ_KEY_NAME)) {
+        // Hashed from the bytes: the index keeps only topicKeyHash, and ids are ASCII.
+        uniqKeySeen = true;
+        if (p > valueStart) found.uniqKeyHash = ascii ? topicAsciiKeyHash(topic, bytes, valueStart, p) : topicKeyHash(topic, text.toString("utf8", valueStart, p));
+      } else if (found.delay === undefined && nameIs(bytes, pair, nameLength, DELAY_NAME)) {
+        found.delay = text.toString(ascii ? "latin1" : "utf8", valueStart, p);
+      }
+    }
+    pair = p + 1;
   }
-  return out;
+}
+
+/** A Buffer over the last segment bytes parsed, for decoding property values by offset. */
+let lastBytes: Uint8Array | undefined;
+let lastText: Buffer = Buffer.alloc(0);
+
+function textOf(bytes: Uint8Array): Buffer {
+  if (bytes !== lastBytes) {
+    lastBytes = bytes;
+    lastText = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return lastText;
 }
 
 /** The last topic decoded, by its bytes: consecutive records are nearly always of one topic. */
@@ -124,14 +185,11 @@ export function parseDispatchRequest(bytes: Uint8Array, view: DataView, pos: num
     throw new Error(`commit-log record at ${fileFromOffset + pos} is inconsistent (size ${sizeBytes})`);
   }
   const topic = decodeTopic(bytes, topicPos + 1, propsPos);
-  const props = propsLength > 0 ? textDecoder.decode(bytes.subarray(propsPos + 2, propsPos + 2 + propsLength)) : "";
-  const found = dispatchPropertiesOf(props);
+  scanProperties(topic, bytes, textOf(bytes), propsPos + 2, propsPos + 2 + propsLength);
   const storeTimestamp = getInt64(view, pos + storeTimestampPos(sysFlag));
-  let tagsCode = 0;
-  if (found.tags) tagsCode = tagsHashCode(found.tags);
+  let tagsCode = found.tagsCode;
   if (topic === SCHEDULE_TOPIC && delayLevelsMs.length > 0) {
-    const delay = found.delay;
-    let level = delay !== undefined ? Number.parseInt(delay, 10) : 0;
+    let level = found.delay !== undefined ? Number.parseInt(found.delay, 10) : 0;
     if (level > delayLevelsMs.length) level = delayLevelsMs.length;
     if (level > 0) tagsCode = storeTimestamp + delayLevelsMs[level - 1]!;
   }
@@ -144,7 +202,7 @@ export function parseDispatchRequest(bytes: Uint8Array, view: DataView, pos: num
     storeTimestamp,
     queueOffset: getInt64(view, pos + RecordPos.QUEUEOFFSET),
     keys: found.keys,
-    uniqKey: found.uniqKey,
+    uniqKeyHash: found.uniqKeyHash,
     sysFlag,
   };
 }
@@ -169,6 +227,17 @@ export class ReputService {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Guards against re-entry: a listener that appends must not dispatch inside a dispatch. */
   private dispatching = false;
+  /**
+   * The consume queue of the last record, kept for one dispatchAvailable call only (a queue may be
+   * deleted between calls): the records of a batch share it, and the lookup builds a key per call.
+   */
+  private lastQueue: ConsumeQueue | undefined;
+  /**
+   * The arriving notice not given yet: a run of records on one queue (a batch) makes one notice,
+   * given when the run ends or the call returns. A run of several carries no tags code, so a
+   * waiting pull with a tag filter checks the new entries (long polling's sweep rule).
+   */
+  private notice: { topic: string; queueId: number; maxOffset: number; tagsCode: number | undefined } | undefined;
 
   constructor(targets: DispatchTargets) {
     this.targets = targets;
@@ -194,6 +263,8 @@ export class ReputService {
     try {
       return this.dispatchLoop(maxRecords);
     } finally {
+      this.lastQueue = undefined;
+      this.giveNotice();
       this.dispatching = false;
     }
   }
@@ -252,19 +323,39 @@ export class ReputService {
 
   private dispatch(req: DispatchRequest): void {
     const tran = transactionType(req.sysFlag);
-    if (tran === SysFlag.TRANSACTION_NOT_TYPE || tran === SysFlag.TRANSACTION_COMMIT_TYPE) {
-      this.targets.consumeQueue(req.topic, req.queueId).putEntry(req.commitLogOffset, req.sizeBytes, req.tagsCode, req.queueOffset);
+    const visible = tran === SysFlag.TRANSACTION_NOT_TYPE || tran === SysFlag.TRANSACTION_COMMIT_TYPE;
+    if (visible) {
+      let queue = this.lastQueue;
+      if (!queue || queue.topic !== req.topic || queue.queueId !== req.queueId) {
+        queue = this.targets.consumeQueue(req.topic, req.queueId);
+        this.lastQueue = queue;
+      }
+      queue.putEntry(req.commitLogOffset, req.sizeBytes, req.tagsCode, req.queueOffset);
       this.targets.onDispatched?.(req.storeTimestamp);
     }
     if (this.targets.index && tran !== SysFlag.TRANSACTION_ROLLBACK_TYPE) {
       this.targets.index.buildIndex(req);
     }
-    if (this.listener && (tran === SysFlag.TRANSACTION_NOT_TYPE || tran === SysFlag.TRANSACTION_COMMIT_TYPE)) {
-      try {
-        this.listener(req.topic, req.queueId, req.queueOffset + 1, req.tagsCode);
-      } catch (err) {
-        log.error(`message arriving listener failed: ${(err as Error).message}`);
+    if (this.listener && visible) {
+      const notice = this.notice;
+      if (notice && notice.topic === req.topic && notice.queueId === req.queueId) {
+        notice.maxOffset = req.queueOffset + 1;
+        notice.tagsCode = undefined;
+      } else {
+        this.giveNotice();
+        this.notice = { topic: req.topic, queueId: req.queueId, maxOffset: req.queueOffset + 1, tagsCode: req.tagsCode };
       }
+    }
+  }
+
+  private giveNotice(): void {
+    const notice = this.notice;
+    if (!notice || !this.listener) return;
+    this.notice = undefined;
+    try {
+      this.listener(notice.topic, notice.queueId, notice.maxOffset, notice.tagsCode);
+    } catch (err) {
+      log.error(`message arriving listener failed: ${(err as Error).message}`);
     }
   }
 

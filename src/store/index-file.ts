@@ -49,6 +49,18 @@ export function topicKeyHash(topic: string, key: string): number {
   return absHash(h);
 }
 
+/**
+ * topicKeyHash(topic, key) for a key given as ASCII bytes [start, end) of a record (one UTF-16 unit
+ * per byte): dispatch indexes each message's UNIQ_KEY without decoding it to a string.
+ */
+export function topicAsciiKeyHash(topic: string, bytes: Uint8Array, start: number, end: number): number {
+  let h = 0;
+  for (let i = 0; i < topic.length; i++) h = (Math.imul(h, 31) + topic.charCodeAt(i)) | 0;
+  h = (Math.imul(h, 31) + TOPIC_KEY_SEPARATOR_CODE) | 0;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + bytes[i]!) | 0;
+  return absHash(h);
+}
+
 function absHash(h: number): number {
   return h === -2_147_483_648 ? 0 : Math.abs(h);
 }

@@ -26,7 +26,9 @@ export interface IndexRequest {
   commitLogOffset: number;
   storeTimestamp: number;
   keys: string | undefined;
-  uniqKey: string | undefined;
+  uniqKey?: string | undefined;
+  /** topicKeyHash(topic, uniqKey), when the caller hashed the key's bytes instead of decoding it; wins over uniqKey. */
+  uniqKeyHash?: number | undefined;
 }
 
 /** `yyyyMMddHHmmssSSS` in local time (UtilAll.timeMillisToHumanString). */
@@ -99,7 +101,8 @@ export class IndexService {
     // except in an empty file, whose end is where the previous file ended.
     const end = file.endPhyOffset;
     if (req.commitLogOffset < end || (req.commitLogOffset === end && file.indexCount > 1)) return;
-    if (req.uniqKey) file = this.putKey(file, topicKeyHash(req.topic, req.uniqKey), req.commitLogOffset, req.storeTimestamp);
+    if (req.uniqKeyHash !== undefined) file = this.putKey(file, req.uniqKeyHash, req.commitLogOffset, req.storeTimestamp);
+    else if (req.uniqKey) file = this.putKey(file, topicKeyHash(req.topic, req.uniqKey), req.commitLogOffset, req.storeTimestamp);
     if (req.keys) {
       for (const k of req.keys.split(KEY_SEPARATOR)) {
         if (k.length > 0) file = this.putKey(file, topicKeyHash(req.topic, k), req.commitLogOffset, req.storeTimestamp);

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Prop, SysFlag, propertiesToString, transactionType, type MessageExt, type MessageInner } from "../common/message.ts";
-import { RecordPos, decodeRecord, getInt64, storeTimestampPos } from "../common/message-codec.ts";
+import { RecordPos, decodeRecord, getInt64, storeTimestampPos, type MessageBatch } from "../common/message-codec.ts";
 import { createLogger } from "../log.ts";
 import { StoreCheckpoint, StoreLock, abortFileExists, createAbortFile, removeAbortFile } from "./checkpoint.ts";
 import { CleanupService } from "./cleanup.ts";
@@ -368,16 +368,11 @@ export class MessageStore {
   }
 
   /** Appends a batch (one topic/queue, no transaction bits, no delay) as consecutive records. */
-  async putMessages(batch: MessageInner[]): Promise<PutMessageResult> {
+  async putMessages(batch: MessageBatch): Promise<PutMessageResult> {
     const reason = this.notWritableReason();
     if (reason) return this.countPut(putFailure("SERVICE_NOT_AVAILABLE", reason));
-    for (const m of batch) {
-      const delay = m.properties[Prop.DELAY];
-      if (delay !== undefined && Number.parseInt(delay, 10) > 0) {
-        return this.countPut(putFailure("MESSAGE_ILLEGAL", "batch messages cannot be delayed (DELAY property set)"));
-      }
-    }
-    const pending = this.commitLog.putMessages(batch.map((m) => this.withStoreHost(m)), this.assignQueueOffset);
+    const stored = batch.storeHost || !this.storeHost ? batch : { ...batch, storeHost: this.storeHost };
+    const pending = this.commitLog.putMessages(stored, this.assignQueueOffset);
     this.reput.dispatchAvailable();
     return this.countPut(await pending);
   }

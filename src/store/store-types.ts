@@ -57,7 +57,11 @@ export interface GetMessageResult {
 /** Consume-queue filter: `tagsCode` is the entry's tags code; return true to deliver. */
 export type MessageFilter = (tagsCode: number) => boolean;
 
-/** Called after dispatch made a message visible in a consume queue (wakes long polls). */
-export type MessageArrivingListener = (topic: string, queueId: number, logicOffset: number, tagsCode: number) => void;
+/**
+ * Called after dispatch made messages visible in a consume queue (wakes long polls): once per run of
+ * records on one queue, `logicOffset` past the last; `tagsCode` is the message's for a run of one,
+ * undefined for a longer run (a filtered waiter then checks the new entries).
+ */
+export type MessageArrivingListener = (topic: string, queueId: number, logicOffset: number, tagsCode: number | undefined) => void;
 
 export type { MessageInner };

@@ -137,15 +137,20 @@ describe("send success", () => {
       out.set(p, 22 + b.length);
       return out;
     };
-    const body = Buffer.concat([member("b1", propertiesToString({ KEYS: "x1" })), member("b2", propertiesToString({ KEYS: "x2" }))]);
+    // The third member's properties end with 0x02 and hold UTF-8, as ali-ons may send them.
+    const body = Buffer.concat([member("b1", propertiesToString({ KEYS: "x1" })), member("b2", propertiesToString({ KEYS: "x2" })), member("b3", "KEYS\u0001clé\u0002")]);
     const req = sendRequest("Four", body, {}, { e: "1", m: "true" });
     req.code = RequestCode.SEND_BATCH_MESSAGE;
     const r = await invoke(req);
     expect(r.code).toBe(ResponseCode.SUCCESS);
-    expect(r.extFields.msgId!.split(",").length).toBe(2);
+    const ids = r.extFields.msgId!.split(",");
+    expect(ids.length).toBe(3);
     const first = Number(r.extFields.queueOffset);
     const m2 = await pullOne("Four", 1, first + 1);
     expect(m2.properties).toMatchObject({ KEYS: "x2", WAIT: "true", CLUSTER: "DefaultCluster" });
+    expect(m2.msgId).toBe(ids[1]!);
+    const m3 = await pullOne("Four", 1, first + 2);
+    expect([new TextDecoder().decode(m3.body), m3.propertiesString]).toEqual(["b3", "KEYS\u0001clé\u0002WAIT\u0001true\u0002CLUSTER\u0001DefaultCluster"]);
 
     const delayed = sendRequest("Four", member("b", propertiesToString({ DELAY: "2" })), {}, { e: "1", m: "true" });
     delayed.code = RequestCode.SEND_BATCH_MESSAGE;

@@ -7,16 +7,18 @@ import {
   bodyCrc,
   checkRecord,
   createOffsetMsgId,
-  decodeBatchBody,
   decodeOffsetMsgId,
   decodeRecord,
   decodeRecordAt,
   encodeRecord,
   formatHost,
+  measureBatch,
   measureRecord,
   offsetMsgIdOf,
   parseHost,
+  writeBatch,
   writeBlankRecord,
+  type MessageBatch,
 } from "../../src/common/message-codec.ts";
 import { SysFlag, propertiesToString, type MessageInner } from "../../src/common/message.ts";
 
@@ -195,31 +197,125 @@ describe("checkRecord", () => {
   });
 });
 
-describe("batch body (protocol doc §5.4)", () => {
-  test("doc example", () => {
-    const body = fromHex(
-      "00000032" + // TOTALSIZE 50
-        "00000000" + // MAGICCODE (ignored)
-        "00000000" + // BODYCRC (ignored)
-        "00000000" + // FLAG 0
-        "00000001" + "41" + // body length 1, "A"
-        "001b" + "4b455953016b310257414954017472756502544147530154616741", // 27 bytes KEYS␁k1␂WAIT␁true␂TAGS␁TagA
-    );
-    const members = decodeBatchBody(body);
-    expect(members).toHaveLength(1);
-    expect(members[0]!.flag).toBe(0);
-    expect([...members[0]!.body]).toEqual([0x41]);
-    expect(members[0]!.propertiesString).toBe("KEYS\u0001k1\u0002WAIT\u0001true\u0002TAGS\u0001TagA");
+describe("batch body (protocol doc §5.4) written as records", () => {
+  const STORE_TIMESTAMP = 1_700_000_000_005;
+  const FIRST_OFFSET = 4096;
+  /** The doc's one-member body: flag 0, body "A", properties KEYS␁k1␂WAIT␁true␂TAGS␁TagA. */
+  const DOC_MEMBER =
+    "00000032" + // TOTALSIZE 50
+    "00000000" + // MAGICCODE (ignored)
+    "00000000" + // BODYCRC (ignored)
+    "00000000" + // FLAG 0
+    "00000001" + "41" + // body length 1, "A"
+    "001b" + "4b455953016b310257414954017472756502544147530154616741"; // 27 bytes KEYS␁k1␂WAIT␁true␂TAGS␁TagA
+
+  /** A member in wire form: flag, body, properties string. */
+  function member(flag: number, body: string, properties: string): Uint8Array {
+    const b = new TextEncoder().encode(body);
+    const p = new TextEncoder().encode(properties);
+    const out = new Uint8Array(20 + b.length + 2 + p.length);
+    const view = new DataView(out.buffer);
+    view.setInt32(0, out.length); // TOTALSIZE
+    view.setInt32(12, flag); // FLAG
+    view.setInt32(16, b.length); // body length
+    out.set(b, 20);
+    view.setInt16(20 + b.length, p.length); // properties length
+    out.set(p, 22 + b.length);
+    return out;
+  }
+
+  function batchOf(body: Uint8Array, overrides: Partial<MessageBatch> = {}): MessageBatch {
+    const m = message();
+    return { topic: m.topic, queueId: m.queueId, sysFlag: 0, bornTimestamp: m.bornTimestamp, bornHost: m.bornHost, storeHost: m.storeHost, reconsumeTimes: 0, body, propertiesString: "CLUSTER\u0001DefaultCluster", waitStoreMsgOK: true, ...overrides };
+  }
+
+  /** Writes the batch at position 3 of a fresh buffer (not 0: positions must be relative). */
+  function write(batch: MessageBatch): { records: Uint8Array; msgIds: string; count: number } {
+    const layout = measureBatch(batch);
+    const out = new Uint8Array(3 + layout.totalSize);
+    const msgIds = writeBatch(out, new DataView(out.buffer), 3, batch, layout, 7, FIRST_OFFSET, STORE_TIMESTAMP);
+    return { records: out.subarray(3), msgIds, count: layout.count };
+  }
+
+  /** The record encodeRecord (the single-message path) makes of the same fields. */
+  function single(fields: Partial<MessageInner>, queueOffset: number, physicalOffset: number): Uint8Array {
+    return encodeRecord(message({ properties: {}, ...fields }), queueOffset, physicalOffset, STORE_TIMESTAMP);
+  }
+
+  test("the doc example becomes the record the single-message path writes, batch properties appended", () => {
+    const { records, msgIds, count } = write(batchOf(fromHex(DOC_MEMBER)));
+    expect(count).toBe(1);
+    const propertiesString = "KEYS\u0001k1\u0002WAIT\u0001true\u0002TAGS\u0001TagA\u0002CLUSTER\u0001DefaultCluster";
+    expect(hex(records)).toBe(hex(single({ body: new Uint8Array([0x41]), propertiesString }, 7, FIRST_OFFSET)));
+    expect(msgIds).toBe(offsetMsgIdOf(parseHost(message().storeHost), FIRST_OFFSET));
   });
 
-  test("two members, and malformed bodies name the member", () => {
+  test("members get consecutive queue and physical offsets; ids are comma-joined", () => {
+    const body = new Uint8Array([...member(1, "one", "KEYS\u0001a"), ...member(2, "two", "KEYS\u0001b")]);
+    const { records, msgIds } = write(batchOf(body, { reconsumeTimes: 2, sysFlag: SysFlag.MULTI_TAGS }));
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const first = decodeRecordAt(records, view, 0, records.byteLength);
+    const second = decodeRecordAt(records, view, first.storeSize, records.byteLength);
+    expect([first.flag, first.queueOffset, first.commitLogOffset, first.reconsumeTimes, first.sysFlag]).toEqual([1, 7, FIRST_OFFSET, 2, SysFlag.MULTI_TAGS]);
+    expect([second.flag, second.queueOffset, second.commitLogOffset]).toEqual([2, 8, FIRST_OFFSET + first.storeSize]);
+    expect([first.propertiesString, second.propertiesString]).toEqual(["KEYS\u0001a\u0002CLUSTER\u0001DefaultCluster", "KEYS\u0001b\u0002CLUSTER\u0001DefaultCluster"]);
+    expect(new TextDecoder().decode(second.body)).toBe("two");
+    expect(second.bodyCRC).toBe(bodyCrc(new TextEncoder().encode("two")));
+    expect(msgIds).toBe(`${first.msgId},${second.msgId}`);
+    expect(first.storeSize + second.storeSize).toBe(records.byteLength);
+  });
+
+  test("ids across a 4 GiB boundary of the log, IPv6 store host", () => {
+    const batch = batchOf(new Uint8Array([...member(0, "a", ""), ...member(0, "b", "")]), { storeHost: "[2001:db8::2]:10911" });
+    const layout = measureBatch(batch);
+    const out = new Uint8Array(layout.totalSize);
+    const view = new DataView(out.buffer);
+    const firstOffset = 2 ** 32 - 10; // the second record starts past 2^32
+    const msgIds = writeBatch(out, view, 0, batch, layout, 0, firstOffset, STORE_TIMESTAMP);
+    const first = decodeRecordAt(out, view, 0, out.length);
+    const second = decodeRecordAt(out, view, first.storeSize, out.length);
+    expect(second.commitLogOffset).toBeGreaterThan(2 ** 32);
+    expect(msgIds).toBe(`${createOffsetMsgId("[2001:db8::2]:10911", firstOffset)},${createOffsetMsgId("[2001:db8::2]:10911", second.commitLogOffset)}`);
+    expect(msgIds.split(",").map((id) => decodeOffsetMsgId(id).offset)).toEqual([firstOffset, second.commitLogOffset]);
+  });
+
+  test("separator only between two non-empty parts that lack one (Java MessageExtBatchEncoder)", () => {
+    const props = (own: string, batch: string) => decodeRecord(write(batchOf(member(0, "x", own), { propertiesString: batch })).records).propertiesString;
+    expect(props("A\u0001a\u0002", "C\u0001c")).toBe("A\u0001a\u0002C\u0001c"); // trailing 0x02 kept, none added (ali-ons)
+    expect(props("", "C\u0001c")).toBe("C\u0001c");
+    expect(props("A\u0001a", "")).toBe("A\u0001a");
+    expect(props("A\u0001é", "C\u0001ü")).toBe("A\u0001é\u0002C\u0001ü"); // UTF-8 copied as bytes
+  });
+
+  test("IPv6 hosts set the sysFlag bits and match the single-message record", () => {
+    const hosts = { bornHost: "[2001:db8::1]:50000", storeHost: "[2001:db8::2]:10911" };
+    const { records } = write(batchOf(member(3, "v6", "K\u0001v"), { ...hosts, propertiesString: "" }));
+    expect(hex(records)).toBe(hex(single({ ...hosts, flag: 3, body: new TextEncoder().encode("v6"), propertiesString: "K\u0001v" }, 7, FIRST_OFFSET)));
+  });
+
+  test("a DELAY level > 0 in a member's or the batch's properties is reported", () => {
+    const delayed = (own: string, batch = "") => measureBatch(batchOf(new Uint8Array([...member(0, "a", ""), ...member(0, "b", own)]), { propertiesString: batch })).delayedMember;
+    expect(delayed("DELAY\u00013")).toBe(1);
+    expect(delayed("K\u0001v\u0002DELAY\u000103x")).toBe(1); // parseInt reads 3
+    expect(delayed("DELAY\u00010")).toBe(-1);
+    expect(delayed("DELAY\u0001")).toBe(-1);
+    expect(delayed("KEYS\u0001DELAY\u00013")).toBe(-1); // a value, not a name
+    expect(delayed("XDELAY\u00013")).toBe(-1);
+    expect(delayed("", "DELAY\u00012")).toBe(0);
+  });
+
+  test("malformed bodies name the member", () => {
     const one = fromHex("00000017" + "00000000" + "00000000" + "00000007" + "00000001" + "42" + "0000"); // 23 bytes, flag 7, body "B", no properties
     const two = new Uint8Array([...one, ...one]);
-    expect(decodeBatchBody(two).map((m) => m.flag)).toEqual([7, 7]);
-    expect(() => decodeBatchBody(two.subarray(0, 30))).toThrow(/member 1/);
+    expect(measureBatch(batchOf(two)).count).toBe(2);
+    expect(() => measureBatch(batchOf(two.subarray(0, 30)))).toThrow("batch body does not decode: member 1: truncated header");
+    expect(() => measureBatch(batchOf(two.subarray(0, 44)))).toThrow("member 1: body length 1 out of range");
     const wrongTotal = one.slice();
-    wrongTotal[3] = 0x20;
-    expect(() => decodeBatchBody(wrongTotal)).toThrow(/member 0: total size/);
+    wrongTotal[3] = 0x20; // TOTALSIZE 32
+    expect(() => measureBatch(batchOf(wrongTotal))).toThrow("member 0: total size 32 does not match its fields");
+    const negativeBody = one.slice();
+    negativeBody[16] = 0xff; // body length < 0
+    expect(() => measureBatch(batchOf(negativeBody))).toThrow("member 0: body length");
   });
 });
 

@@ -8,7 +8,7 @@ import { StoreCheckpoint } from "../../src/store/checkpoint.ts";
 import { CommitLog } from "../../src/store/commit-log.ts";
 import { offsetToFileName } from "../../src/store/mapped-file.ts";
 import { DEFAULT_STORE_CONFIG, type StoreConfig } from "../../src/store/store-config.ts";
-import { messageInner } from "./store-fixtures.ts";
+import { messageBatch, messageInner } from "./store-fixtures.ts";
 
 const SEGMENT_SIZE_BYTES = 64 * 1024;
 const dirs: string[] = [];
@@ -119,7 +119,7 @@ describe("append and read", () => {
     const assign = counters();
     await log.putMessage(message(0, 60_000), assign); // leaves ~5 KiB in segment 0
     const batch = [1, 2, 3].map((i) => message(0, 3000, { flag: i }));
-    const result = await log.putMessages(batch, assign);
+    const result = await log.putMessages(messageBatch(batch, { WAIT: "true" }), assign);
     expect(result.status).toBe("PUT_OK");
     expect(result.wroteOffset).toBe(SEGMENT_SIZE_BYTES);
     expect(result.queueOffset).toBe(1);
@@ -160,10 +160,17 @@ describe("append and read", () => {
     expect(longTopic.status).toBe("MESSAGE_ILLEGAL");
     const badHost = await log.putMessage(message(0, 10, { bornHost: "nowhere" }), assign);
     expect([badHost.status, badHost.remark]).toEqual(["MESSAGE_ILLEGAL", 'bad host "nowhere": want ip:port']);
-    const batchTooBig = await log.putMessages([message(0, 600), message(0, 600)], assign);
-    expect(batchTooBig.status).toBe("MESSAGE_ILLEGAL");
-    const mixed = await log.putMessages([message(0, 10), message(1, 10)], assign);
-    expect(mixed.status).toBe("MESSAGE_ILLEGAL");
+    const batchTooBig = await log.putMessages(messageBatch([message(0, 600), message(0, 600)]), assign);
+    expect([batchTooBig.status, batchTooBig.remark]).toEqual(["MESSAGE_ILLEGAL", "batch body 1284 bytes exceeds maxMessageSize 1024"]);
+    const cut = messageBatch([message(0, 10), message(0, 10)]);
+    const truncated = await log.putMessages({ ...cut, body: cut.body.subarray(0, cut.body.length - 1) }, assign);
+    expect([truncated.status, truncated.remark]).toEqual(["MESSAGE_ILLEGAL", "batch body does not decode: member 1: properties length 20 out of range"]);
+    const delayed = await log.putMessages(messageBatch([message(0, 10), message(0, 10, { properties: { DELAY: "2" } })]), assign);
+    expect([delayed.status, delayed.remark]).toEqual(["MESSAGE_ILLEGAL", "batch messages cannot be delayed (member 1 or the batch sets DELAY)"]);
+    const bigBatchProps = await log.putMessages(messageBatch([message(0, 10)], { TAGS: "x".repeat(33_000) }), assign);
+    expect(bigBatchProps.status).toBe("PROPERTIES_SIZE_EXCEEDED");
+    const empty = await log.putMessages({ ...cut, body: new Uint8Array(0) }, assign);
+    expect([empty.status, empty.remark]).toEqual(["MESSAGE_ILLEGAL", "batch body holds no message"]);
     expect(log.getMaxOffset()).toBe(0);
   });
 

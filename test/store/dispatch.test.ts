@@ -4,6 +4,7 @@ import path from "node:path";
 import { SysFlag, tagsHashCode } from "../../src/common/message.ts";
 import { encodeRecord } from "../../src/common/message-codec.ts";
 import { parseDelayLevelsMs, parseDispatchRequest } from "../../src/store/dispatch.ts";
+import { topicKeyHash } from "../../src/store/index-file.ts";
 import { MessageStore } from "../../src/store/message-store.ts";
 import { bodyOf, message, smallStoreConfig, tempStoreDir, useTempStores } from "./store-fixtures.ts";
 import { waitUntil } from "../wait-until.ts";
@@ -24,9 +25,21 @@ describe("parseDispatchRequest", () => {
       storeTimestamp: 1_700_000_000_005,
       queueOffset: 5,
       keys: "k1 k2",
-      uniqKey: "ABC",
+      uniqKeyHash: topicKeyHash("TopicTest", "ABC"),
       sysFlag: 0,
     });
+  });
+
+  test("property values: first occurrence wins, UTF-8 decoded, a name only counts before its separator", () => {
+    const propertiesString = "KEYS\u0001TAGS\u0002TAGS\u0001Tagé\u0002TAGS\u0001second\u0002UNIQ_KEY\u0001\u0002KEYS\u0001clé k2\u0002X\u0001y\u0002";
+    const rec = encodeRecord({ ...message("TopicTest", 1, "Hello"), propertiesString }, 0, 0, 0);
+    const req = parseDispatchRequest(rec, new DataView(rec.buffer), 0, 0, []);
+    expect([req.tagsCode, req.keys, req.uniqKeyHash]).toEqual([tagsHashCode("Tagé"), "TAGS", undefined]); // the first UNIQ_KEY is empty
+    const utf8 = encodeRecord({ ...message("TopicTest", 1, "Hello"), propertiesString: "UNIQ_KEY\u0001clé" }, 0, 0, 0);
+    expect(parseDispatchRequest(utf8, new DataView(utf8.buffer), 0, 0, []).uniqKeyHash).toBe(topicKeyHash("TopicTest", "clé"));
+    const none = encodeRecord({ ...message("TopicTest", 1, "Hello"), propertiesString: "\u0001TAGS\u0002KEYS" }, 0, 0, 0);
+    const empty = parseDispatchRequest(none, new DataView(none.buffer), 0, 0, []);
+    expect([empty.tagsCode, empty.keys, empty.uniqKeyHash]).toEqual([0, undefined, undefined]);
   });
 
   test("schedule topic tags code is store time + level delay, clamped to the last level", () => {

@@ -5,7 +5,7 @@ import { Prop, SysFlag, tagsHashCode } from "../../src/common/message.ts";
 import { decodeOffsetMsgId } from "../../src/common/message-codec.ts";
 import { MessageStore } from "../../src/store/message-store.ts";
 import type { GetMessageStatus } from "../../src/store/store-types.ts";
-import { bodyOf, message, smallStoreConfig, useTempStores } from "./store-fixtures.ts";
+import { bodyOf, message, messageBatch, smallStoreConfig, useTempStores } from "./store-fixtures.ts";
 
 const stores = useTempStores();
 
@@ -117,11 +117,14 @@ describe("MessageStore put paths", () => {
 
   test("batch gets consecutive offsets; delayed batch is illegal", async () => {
     const s = await stores.open();
-    const r = await s.putMessages([message("B", 2, "x"), message("B", 2, "y"), message("B", 2, "z")]);
+    const r = await s.putMessages(messageBatch([message("B", 2, "x"), message("B", 2, "y", { UNIQ_KEY: "UY", KEYS: "ky" }), message("B", 2, "z")]));
     expect(r.status).toBe("PUT_OK");
     expect(r.msgNum).toBe(3);
     expect(s.getMessage("g", "B", 2, 0, 32).messages.map(bodyOf)).toEqual(["x", "y", "z"]);
-    const bad = await s.putMessages([message("B", 2, "d", { [Prop.DELAY]: "2" })]);
+    // Members are indexed by their own UNIQ_KEY and KEYS.
+    expect(s.queryMessage("B", "UY", 32, 0, Date.now() + 1000).messages.map(bodyOf)).toEqual(["y"]);
+    expect(s.queryMessage("B", "ky", 32, 0, Date.now() + 1000).messages.map(bodyOf)).toEqual(["y"]);
+    const bad = await s.putMessages(messageBatch([message("B", 2, "d", { [Prop.DELAY]: "2" })]));
     expect(bad.status).toBe("MESSAGE_ILLEGAL");
   });
 
@@ -155,6 +158,10 @@ describe("MessageStore put paths", () => {
     s.setMessageArrivingListener((topic, queueId, logicOffset, tagsCode) => seen.push(`${topic}/${queueId}/${logicOffset}/${tagsCode}`));
     await putN(s, "L", 1, 2, "A");
     expect(seen).toEqual([`L/1/1/${tagsHashCode("A")}`, `L/1/2/${tagsHashCode("A")}`]);
+    // A batch is one run on one queue: one notice past its last message, no single tags code.
+    seen.length = 0;
+    expect((await s.putMessages(messageBatch([message("L", 1, "x"), message("L", 1, "y")]))).status).toBe("PUT_OK");
+    expect(seen).toEqual(["L/1/4/undefined"]);
   });
 
   test("disk above 90% refuses writes with SERVICE_NOT_AVAILABLE and a reason", async () => {

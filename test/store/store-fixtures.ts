@@ -5,6 +5,8 @@ import { afterEach, beforeEach, expect } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { encodeBatchBody } from "../../src/client/batch.ts";
+import type { MessageBatch } from "../../src/common/message-codec.ts";
 import { propertiesToString, tagsHashCode, type MessageInner, type Properties } from "../../src/common/message.ts";
 import { MessageStore } from "../../src/store/message-store.ts";
 import { DEFAULT_STORE_CONFIG, type StoreConfig } from "../../src/store/store-config.ts";
@@ -99,4 +101,25 @@ export function bodyOf(record: Uint8Array): string {
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   const length = view.getInt32(84);
   return new TextDecoder().decode(record.subarray(88, 88 + length));
+}
+
+/**
+ * A batch of `members` as the broker hands it to the store: their bodies, flags and properties in
+ * the wire form of SEND_BATCH_MESSAGE; topic, queue, hosts and times of the first; `batchProps`
+ * appended to each record's properties.
+ */
+export function messageBatch(members: MessageInner[], batchProps: Properties = {}): MessageBatch {
+  const first = members[0]!;
+  return {
+    topic: first.topic,
+    queueId: first.queueId,
+    sysFlag: first.sysFlag,
+    bornTimestamp: first.bornTimestamp,
+    bornHost: first.bornHost,
+    storeHost: first.storeHost,
+    reconsumeTimes: first.reconsumeTimes,
+    body: encodeBatchBody(members),
+    propertiesString: propertiesToString(batchProps),
+    waitStoreMsgOK: batchProps.WAIT !== "false",
+  };
 }

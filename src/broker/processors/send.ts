@@ -2,8 +2,8 @@
 // auto-creation, %RETRY% → %DLQ% routing, delay levels, store put and response header
 // (protocol doc 3.3.2, storage doc §12.3).
 
-import { decodeBatchBody } from "../../common/message-codec.ts";
-import { MAX_PROPERTIES_SIZE_BYTES, Prop, propertiesToString, stringToProperties, SysFlag, tagsHashCode, transactionType, type MessageInner, type Properties } from "../../common/message.ts";
+import type { MessageBatch } from "../../common/message-codec.ts";
+import { MAX_PROPERTIES_SIZE_BYTES, Prop, propertiesToString, stringToProperties, SysFlag, tagsHashCode, transactionType, type MessageInner } from "../../common/message.ts";
 import {
   dlqTopic,
   isNotAllowedSendTopic,
@@ -272,42 +272,25 @@ export class SendProcessor {
     if (transactionType(header.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
       return reply(ResponseCode.MESSAGE_ILLEGAL, "batch message does not support transaction");
     }
-    let members;
-    try {
-      members = decodeBatchBody(body);
-    } catch (err) {
-      return reply(ResponseCode.MESSAGE_ILLEGAL, `batch body does not decode: ${(err as Error).message}`);
-    }
-    if (members.length === 0) return reply(ResponseCode.MESSAGE_ILLEGAL, "batch body holds no message");
-    const batchProps: Properties = stringToProperties(header.properties);
+    // The members stay in wire form: the store checks their framing and DELAY while it copies them
+    // into records, so nothing here is parsed per member.
+    const batchProps = stringToProperties(header.properties);
     batchProps[Prop.CLUSTER] = this.broker.config.brokerClusterName;
-    const batchSuffix = propertiesToString(batchProps);
     let sysFlag = header.sysFlag;
     if (topicConfig.topicFilterType === "MULTI_TAG") sysFlag |= SysFlag.MULTI_TAGS;
-    const msgs: MessageInner[] = [];
-    for (const m of members) {
-      const properties = stringToProperties(m.propertiesString);
-      if (properties[Prop.DELAY] !== undefined && Number(properties[Prop.DELAY]) > 0) return reply(ResponseCode.MESSAGE_ILLEGAL, "batch message does not support delay level");
-      const propertiesString = m.propertiesString.length === 0 ? batchSuffix : m.propertiesString.endsWith("\u0002") ? m.propertiesString + batchSuffix : `${m.propertiesString}\u0002${batchSuffix}`;
-      // The batch's properties win, merged into the member's own object rather than a copy of both.
-      for (const k in batchProps) properties[k] = batchProps[k]!;
-      msgs.push({
-        topic: header.topic,
-        queueId,
-        flag: m.flag,
-        body: m.body,
-        properties,
-        propertiesString,
-        tagsCode: tagsHashCode(properties[Prop.TAGS]),
-        sysFlag,
-        bornTimestamp: header.bornTimestamp,
-        bornHost: conn.remoteAddress,
-        storeHost: this.broker.storeHost,
-        reconsumeTimes: 0,
-        preparedTransactionOffset: 0,
-      });
-    }
-    const result = await this.broker.replicate(await this.broker.store.putMessages(msgs), batchProps[Prop.WAIT] !== "false");
+    const batch: MessageBatch = {
+      topic: header.topic,
+      queueId,
+      sysFlag,
+      bornTimestamp: header.bornTimestamp,
+      bornHost: conn.remoteAddress,
+      storeHost: this.broker.storeHost,
+      reconsumeTimes: header.reconsumeTimes,
+      body,
+      propertiesString: propertiesToString(batchProps),
+      waitStoreMsgOK: batchProps[Prop.WAIT] !== "false",
+    };
+    const result = await this.broker.replicate(await this.broker.store.putMessages(batch), batch.waitStoreMsgOK);
     return putResultToResponse(request, result, queueId, ext);
   }
 }
