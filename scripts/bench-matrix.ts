@@ -53,14 +53,9 @@ const outFile = arg("--out") ?? path.join(REPO_ROOT, "BENCHMARKS.md");
 /** The executable under test; set in main(). */
 let binary = arg("--binary") ?? "";
 
-/** Compiles src/cli.ts like package.json's build script, into `outfile` (./tsmq stays untouched). */
+/** Compiles the executable with the project's build (scripts/build.ts) into `outfile` (./tsmq stays untouched). */
 function compile(outfile: string): void {
-  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { build: string } };
-  const args = pkg.scripts.build.trim().split(/\s+/);
-  const at = args.indexOf("--outfile");
-  if (args[0] !== "bun" || at < 0) throw new Error(`unexpected build script: ${pkg.scripts.build}`);
-  args[at + 1] = outfile;
-  const build = Bun.spawnSync(args, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
+  const build = Bun.spawnSync(["bun", path.join(REPO_ROOT, "scripts/build.ts"), "--outfile", outfile], { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (build.exitCode !== 0) throw new Error("build failed");
 }
 

@@ -1,6 +1,7 @@
 // The TPS and daily totals of GET_BROKER_RUNTIME_INFO (Java StoreStatsService sampling and
 // BrokerStats): puts and transferred (pulled) messages are sampled once a second, TPS is reported
-// over the last 10, 60 and 600 seconds, and the totals are recorded every morning.
+// over the last 10, 60 and 600 seconds, and the totals are recorded every midnight (UTC). Also the
+// per-group pull TPS of GET_CONSUME_STATS (Java BrokerStatsManager GROUP_GET_NUMS, by minute).
 
 /** Java FREQUENCY_OF_SAMPLING. */
 export const SAMPLE_INTERVAL_MS = 1_000;
@@ -9,6 +10,20 @@ const MAX_SAMPLES = 601;
 /** The windows of the "putTps" / "getTransferedTps" strings, in samples (seconds). */
 const TPS_WINDOWS = [10, 60, 600] as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Java StatsItem samples its minute window every 10 s and keeps 7 samples (one minute). */
+const GROUP_SAMPLE_EVERY_SECONDS = 10;
+const GROUP_SAMPLES_MAX = 7;
+/**
+ * topic@group pairs tracked (Java keeps one StatsItem per pair, unbounded). Past this, new pairs
+ * report 0 TPS: the table cannot grow without bound from clients inventing group names.
+ */
+const GROUP_STATS_KEYS_MAX = 100_000;
+
+interface GroupCounter {
+  total: number;
+  /** [atMs, total] pairs, oldest first, at most GROUP_SAMPLES_MAX. */
+  samples: Array<[number, number]>;
+}
 
 interface Sample {
   atMs: number;
@@ -31,14 +46,33 @@ export class RuntimeStats {
   private putsYesterdayMorning = 0;
   private transferredTodayMorning = 0;
   private transferredYesterdayMorning = 0;
+  private readonly groupCounters = new Map<string, GroupCounter>();
+  private samplesTaken = 0;
   private sampleTimer: ReturnType<typeof setInterval> | undefined;
   private morningTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly source: RuntimeStatsSource) {}
 
   /** Messages handed to consumers by pulls (Java getMessageTransferedMsgCount). */
-  addTransferred(count: number): void {
+  addTransferred(group: string, topic: string, count: number): void {
     this.transferredTotal += count;
+    const key = `${topic}@${group}`;
+    let counter = this.groupCounters.get(key);
+    if (counter === undefined) {
+      if (this.groupCounters.size >= GROUP_STATS_KEYS_MAX) return;
+      counter = { total: 0, samples: [] };
+      this.groupCounters.set(key, counter);
+    }
+    counter.total += count;
+  }
+
+  /** Messages per second pulled by `group` from `topic` over the last minute (Java tpsGroupGetNums). */
+  groupTransferredTps(group: string, topic: string): number {
+    const samples = this.groupCounters.get(`${topic}@${group}`)?.samples;
+    if (samples === undefined || samples.length < 2) return 0;
+    const [firstMs, firstTotal] = samples[0]!;
+    const [lastMs, lastTotal] = samples[samples.length - 1]!;
+    return lastMs > firstMs ? ((lastTotal - firstTotal) * 1000) / (lastMs - firstMs) : 0;
   }
 
   start(): void {
@@ -60,6 +94,12 @@ export class RuntimeStats {
     else {
       this.samples[this.head] = s;
       this.head = (this.head + 1) % MAX_SAMPLES;
+    }
+    if (this.samplesTaken++ % GROUP_SAMPLE_EVERY_SECONDS === 0) {
+      for (const counter of this.groupCounters.values()) {
+        counter.samples.push([s.atMs, counter.total]);
+        if (counter.samples.length > GROUP_SAMPLES_MAX) counter.samples.shift();
+      }
     }
   }
 
@@ -98,13 +138,17 @@ export class RuntimeStats {
     }).join(" ");
   }
 
+  /**
+   * At the next midnight UTC, like tsmq's log timestamps (Java uses local midnight; local time
+   * would load the time-zone database into every broker, ~2.4 MiB).
+   */
   private scheduleMorning(): void {
-    const now = new Date(this.source.now());
-    const nextMidnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1).getTime();
+    const nowMs = this.source.now();
+    const nextMidnightMs = (Math.floor(nowMs / DAY_MS) + 1) * DAY_MS;
     this.morningTimer = setTimeout(() => {
       this.recordMorning();
       this.scheduleMorning();
-    }, Math.min(DAY_MS, Math.max(0, nextMidnight - now.getTime())));
+    }, nextMidnightMs - nowMs);
     this.morningTimer.unref();
   }
 }

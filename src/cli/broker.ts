@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { BrokerController } from "../broker/broker.ts";
 import { loadBrokerConfig } from "../config/broker-config.ts";
 import { createLogger } from "../log.ts";
-import { exitOnConfigError, runUntilSignal } from "./run-until-signal.ts";
+import { exitOnConfigError, requireOptionValues, runUntilSignal } from "./run-until-signal.ts";
 
 const log = createLogger("broker");
 
@@ -17,9 +17,10 @@ export default defineCommand({
     store: { type: "string", description: "store root directory (config key storePathRootDir)" },
   },
   async run({ args }) {
-    const loaded = await exitOnConfigError(log, () =>
-      loadBrokerConfig(args.config, { namesrvAddr: args.namesrvAddr, listenPort: args.port, storePathRootDir: args.store }),
-    );
+    const loaded = await exitOnConfigError(log, () => {
+      requireOptionValues(args);
+      return loadBrokerConfig(args.config, { namesrvAddr: args.namesrvAddr, listenPort: args.port, storePathRootDir: args.store });
+    });
     for (const warning of loaded.warnings) log.warn(warning);
     const broker = new BrokerController(loaded.config, { configFilePath: args.config });
     await runUntilSignal(log, broker, {

@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { loadNamesrvConfig } from "../config/namesrv-config.ts";
 import { createLogger } from "../log.ts";
 import { NameServer } from "../namesrv/namesrv.ts";
-import { exitOnConfigError, runUntilSignal } from "./run-until-signal.ts";
+import { exitOnConfigError, requireOptionValues, runUntilSignal } from "./run-until-signal.ts";
 
 const log = createLogger("namesrv");
 
@@ -16,7 +16,10 @@ export default defineCommand({
     kvConfigPath: { type: "string", description: "KV config file (default ~/namesrv/kvConfig.json)" },
   },
   async run({ args }) {
-    const loaded = await exitOnConfigError(log, () => loadNamesrvConfig(args.config, { listenPort: args.port, kvConfigPath: args.kvConfigPath }));
+    const loaded = await exitOnConfigError(log, () => {
+      requireOptionValues(args);
+      return loadNamesrvConfig(args.config, { listenPort: args.port, kvConfigPath: args.kvConfigPath });
+    });
     for (const warning of loaded.warnings) log.warn(warning);
     const namesrv = new NameServer({ config: loaded.config });
     await runUntilSignal(log, namesrv, {

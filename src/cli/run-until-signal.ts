@@ -3,6 +3,7 @@
 
 import { ConfigError } from "../config/java-types.ts";
 import type { Logger } from "../log.ts";
+import { useNormalJitPolicy } from "./jit-policy.ts";
 
 /** A server the CLI runs: started once, shut down once. */
 export interface RunnableServer {
@@ -22,6 +23,16 @@ export interface RunUntilSignalOptions {
 }
 
 /** Runs `load`; a ConfigError (bad key, unreadable file) is logged and exits 1, anything else propagates. */
+/**
+ * citty hands a string option given without a value (`--store` at the end of the line) over as
+ * "": a server would take that as the working directory or port 0. Refuse it, naming the option.
+ */
+export function requireOptionValues(args: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(args)) {
+    if (value === "" && name !== "_") throw new ConfigError(`option --${name} needs a value`);
+  }
+}
+
 export async function exitOnConfigError<T>(log: Logger, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
@@ -32,7 +43,10 @@ export async function exitOnConfigError<T>(log: Logger, load: () => Promise<T>):
   }
 }
 
-/** Starts `server`, prints the ready line, and shuts down cleanly on SIGINT/SIGTERM (exit 0). */
+/**
+ * Starts `server`, prints the ready line, restores the normal JIT policy (jit-policy.ts) and shuts
+ * down cleanly on SIGINT/SIGTERM (exit 0).
+ */
 export async function runUntilSignal(log: Logger, server: RunnableServer, options: RunUntilSignalOptions): Promise<void> {
   const beforeExit = options.beforeExit ?? (async () => {});
   // Handlers go in before anything starts: a signal right after the ready line must not kill the
@@ -64,5 +78,8 @@ export async function runUntilSignal(log: Logger, server: RunnableServer, option
     await beforeExit().catch(() => {});
     process.exit(1);
   }
-  if (!stopping) options.ready();
+  if (stopping) return;
+  options.ready();
+  // Start-up is over: hot paths from here on (sends, pulls) need the JIT at its normal policy.
+  useNormalJitPolicy();
 }

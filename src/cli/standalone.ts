@@ -10,7 +10,7 @@ import { loadNamesrvConfig } from "../config/namesrv-config.ts";
 import { BROKER_DEFAULT_PORT, NAMESRV_DEFAULT_PORT } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import { NameServer } from "../namesrv/namesrv.ts";
-import { exitOnConfigError, runUntilSignal } from "./run-until-signal.ts";
+import { exitOnConfigError, requireOptionValues, runUntilSignal } from "./run-until-signal.ts";
 
 const log = createLogger("standalone");
 
@@ -32,6 +32,7 @@ export default defineCommand({
   async run({ args }) {
     const namesrvPort = args.port ?? String(NAMESRV_DEFAULT_PORT);
     const { storeDir, namesrvConfig, brokerConfig } = await exitOnConfigError(log, async () => {
+      requireOptionValues(args);
       const props = args.config === undefined ? new Map<string, string>() : await readPropertiesFile(args.config);
       const storeDir = path.resolve(args.store ?? props.get("storePathRootDir") ?? DEFAULT_STORE_DIR);
       const namesrvConfig = (await loadNamesrvConfig(undefined, { listenPort: namesrvPort, kvConfigPath: path.join(storeDir, "namesrv", "kvConfig.json") })).config;

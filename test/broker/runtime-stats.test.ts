@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { RuntimeStats } from "../../src/broker/runtime-stats.ts";
+import { decodeFastjson } from "../../src/common/fastjson.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
 import { INVOKE_TIMEOUT_MS, jsonOf, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
@@ -19,7 +20,7 @@ describe("RuntimeStats", () => {
     for (let s = 1; s <= 61; s++) {
       state.nowMs += 1_000;
       state.puts += 100;
-      stats.addTransferred(40);
+      stats.addTransferred("G", "T", 40);
       stats.sample();
     }
     expect(stats.runtimeInfo().putTps).toBe("100.0 100.0 ");
@@ -34,14 +35,30 @@ describe("RuntimeStats", () => {
     expect(stats.runtimeInfo().getTransferedTps).toBe("0.0 0.0 0.0");
   });
 
+  test("per-group pull TPS over the last minute, sampled every 10 s (GET_CONSUME_STATS consumeTps)", () => {
+    const { state, source } = fakeSource();
+    const stats = new RuntimeStats(source);
+    expect(stats.groupTransferredTps("G", "T")).toBe(0);
+    // 50 messages per second to G on T, 10 per second to H on T, for 90 seconds.
+    for (let s = 0; s < 90; s++) {
+      stats.addTransferred("G", "T", 50);
+      stats.addTransferred("H", "T", 10);
+      stats.sample();
+      state.nowMs += 1_000;
+    }
+    expect(stats.groupTransferredTps("G", "T")).toBe(50);
+    expect(stats.groupTransferredTps("H", "T")).toBe(10);
+    expect(stats.groupTransferredTps("G", "other")).toBe(0);
+  });
+
   test("daily totals: now, this morning and yesterday morning", () => {
     const { state, source } = fakeSource();
     const stats = new RuntimeStats(source);
     state.puts = 7;
-    stats.addTransferred(3);
+    stats.addTransferred("G", "T", 3);
     stats.recordMorning();
     state.puts = 20;
-    stats.addTransferred(5);
+    stats.addTransferred("G", "T", 5);
     stats.recordMorning();
     state.puts = 25;
     expect(stats.runtimeInfo()).toMatchObject({
@@ -70,5 +87,7 @@ describe("GET_BROKER_RUNTIME_INFO counts puts and pulled messages", () => {
     expect(table.msgPutTotalTodayNow).toBe("5");
     expect(table.msgGetTotalTodayNow).toBe("5");
     expect(typeof table.putTps).toBe("string");
+    const consumeStats = await tb.client.invoke(tb.addr, RemotingCommand.request(RequestCode.GET_CONSUME_STATS, { consumerGroup: "G-stats", topic: "StatsTopic" }), INVOKE_TIMEOUT_MS);
+    expect(typeof (decodeFastjson(consumeStats.body!) as { consumeTps: unknown }).consumeTps).toBe("number");
   });
 });

@@ -36,7 +36,7 @@ function newestSourceMtimeMs(): number {
     else newest = Math.max(newest, st.mtimeMs);
   };
   visit(path.join(REPO_ROOT, "src"));
-  for (const f of ["package.json", "bun.lock"]) {
+  for (const f of ["package.json", "bun.lock", "scripts/build.ts"]) {
     const p = path.join(REPO_ROOT, f);
     if (fs.existsSync(p)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
@@ -62,14 +62,9 @@ function tryLock(): boolean {
   }
 }
 
-/** The `bun build` arguments of package.json's build script, writing to `outfile` instead of ./tsmq. */
+/** The build (scripts/build.ts, package.json's "build"), writing to `outfile` instead of ./tsmq. */
 function buildArgs(outfile: string): string[] {
-  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { build: string } };
-  const args = pkg.scripts.build.trim().split(/\s+/);
-  const at = args.indexOf("--outfile");
-  if (args[0] !== "bun" || at < 0 || args[at + 1] !== "tsmq") throw new Error(`unexpected build script: ${pkg.scripts.build}`);
-  args[at + 1] = outfile;
-  return args;
+  return ["bun", path.join(REPO_ROOT, "scripts/build.ts"), "--outfile", outfile];
 }
 
 /** Builds ./tsmq if it is missing or older than any source; returns its path. */
@@ -85,7 +80,7 @@ export async function ensureBinary(): Promise<string> {
       if (binaryIsFresh()) break;
       const tmp = path.join(REPO_ROOT, `.tsmq-build-${process.pid}.tmp`);
       // Same environment as `bun run build` from a shell: bun test sets NODE_ENV=test, and the
-      // bundler inlines NODE_ENV into dependencies (consola would then print no usage text).
+      // bundler inlines NODE_ENV into dependencies.
       const env: Record<string, string | undefined> = { ...process.env };
       delete env.NODE_ENV;
       const build = Bun.spawn(buildArgs(tmp), { cwd: REPO_ROOT, env, stdout: "pipe", stderr: "pipe" });

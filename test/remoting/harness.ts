@@ -10,12 +10,11 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
   }
 }
 
-/** Swallows the logger's stderr lines (src/log.ts) into `lines` until `restore()`. */
+/** Swallows the logger's stderr lines (src/log.ts writes them with console.error) into `lines` until `restore()`. */
 export function captureLog(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];
-  const spy = spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
-    lines.push(String(chunk));
-    return true;
+  const spy = spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+    lines.push(args.map(String).join(" "));
   });
   return { lines, restore: () => spy.mockRestore() };
 }

@@ -261,9 +261,11 @@ export class AdminProcessor {
     const topics = onlyTopic ? [onlyTopic] : [...this.broker.offsets.topicsByGroup(group)];
     const store = this.broker.store;
     const offsetTable = new Map<object, unknown>();
+    let consumeTps = 0;
     for (const topic of topics) {
       const tc = this.broker.topics.get(topic);
       if (!tc) continue;
+      consumeTps += this.broker.stats.groupTransferredTps(group, topic);
       for (let i = 0; i < tc.writeQueueNums; i++) {
         const brokerOffset = Math.max(store.getMaxOffsetInQueue(topic, i), 0);
         const consumerOffset = Math.max(this.broker.offsets.queryOffset(group, topic, i), 0);
@@ -271,7 +273,7 @@ export class AdminProcessor {
         offsetTable.set(this.mq(topic, i), { brokerOffset, consumerOffset, lastTimestamp });
       }
     }
-    return this.ok(request, encodeFastjson({ consumeTps: 0, offsetTable }));
+    return this.ok(request, encodeFastjson({ consumeTps, offsetTable }));
   }
 
   private getConsumerConnections(request: RemotingCommand): RemotingCommand {

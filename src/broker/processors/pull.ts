@@ -80,7 +80,7 @@ export class PullProcessor {
     // consumers go on while the master is down.
     const suggested = b.config.slaveReadEnable ? (result.suggestPullingFromSlave ? groupConfig.whichBrokerWhenConsumeSlowly : groupConfig.brokerId) : 0;
     const response = pullResponse(request, result, queueOffset, suggested);
-    if (response.code === ResponseCode.SUCCESS) b.stats.addTransferred(result.messages.length);
+    if (response.code === ResponseCode.SUCCESS) b.stats.addTransferred(group, topic, result.messages.length);
 
     // The piggy-backed commit happens on the first pass only, and only on a master.
     if (allowSuspend && hasCommitOffset && b.config.brokerRole !== "SLAVE") b.offsets.commitOffset(group, topic, queueId, commitOffset);
