@@ -70,7 +70,7 @@ async function benchAsync(root: string, offsets: Float64Array, sizes: Uint32Arra
   let queueOffset = 0;
   const assign = (_t: string, _q: number, count: number) => ((queueOffset += count), queueOffset - count);
   let count = 0;
-  const pending: Promise<PutMessageResult>[] = new Array(ASYNC_PUTS_PER_TURN);
+  const pending: Array<PutMessageResult | Promise<PutMessageResult>> = new Array(ASYNC_PUTS_PER_TURN);
   const started = performance.now();
   while (performance.now() - started < phaseMs) {
     for (let i = 0; i < ASYNC_PUTS_PER_TURN; i++) pending[i] = log.putMessage(msg, assign);

@@ -3,6 +3,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
+import type { MaybePromise } from "../common/maybe-promise.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { formatProperties, parseProperties } from "../config/properties.ts";
 import { createLogger } from "../log.ts";
@@ -258,7 +259,7 @@ export class BrokerController {
    * the producer waits (`WAIT` != "false"), waits for a slave's ack (FLUSH_SLAVE_TIMEOUT /
    * SLAVE_NOT_AVAILABLE otherwise). Results on a slave or of failed puts pass through.
    */
-  replicate(result: PutMessageResult, waitStoreMsgOK: boolean): Promise<PutMessageResult> {
+  replicate(result: PutMessageResult, waitStoreMsgOK: boolean): MaybePromise<PutMessageResult> {
     return this.ha.awaitReplication(result, waitStoreMsgOK);
   }
 

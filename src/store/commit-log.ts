@@ -2,6 +2,7 @@
 // fixed-size mapped segments, read back by physical offset, flushed per flushDiskType, and
 // recovered after a restart by scanning records (CRC-checked) and cutting at the first bad one.
 
+import { type MaybePromise } from "../common/maybe-promise.ts";
 import {
   BLANK_RECORD_SIZE_BYTES,
   MAX_RECORD_PROPERTIES_SIZE_BYTES,
@@ -127,20 +128,20 @@ export class CommitLog implements FlushTarget {
   // ---- append ------------------------------------------------------------------------------
 
   /** Appends one message; resolves once it is as durable as flushDiskType asks. */
-  putMessage(msg: MessageInner, assignQueueOffset: AssignQueueOffset): Promise<PutMessageResult> {
-    if (this.shutDown) return Promise.resolve(failure("SERVICE_NOT_AVAILABLE", "message store is shut down"));
+  putMessage(msg: MessageInner, assignQueueOffset: AssignQueueOffset): MaybePromise<PutMessageResult> {
+    if (this.shutDown) return failure("SERVICE_NOT_AVAILABLE", "message store is shut down");
     let layout: RecordLayout;
     try {
       layout = measureRecord(msg);
     } catch (err) {
-      return Promise.resolve(failure("MESSAGE_ILLEGAL", (err as Error).message));
+      return failure("MESSAGE_ILLEGAL", (err as Error).message);
     }
     const invalid = this.checkLimits(msg, layout);
-    if (invalid) return Promise.resolve(invalid);
+    if (invalid) return invalid;
     const crc = bodyCrc(msg.body);
 
     const file = this.fileWithRoom(layout.totalSize);
-    if (typeof file === "string") return Promise.resolve(failure("CREATE_MAPEDFILE_FAILED", file));
+    if (typeof file === "string") return failure("CREATE_MAPEDFILE_FAILED", file);
     const position = file.wrotePosition;
     const wroteOffset = file.fileFromOffset + position;
     const queueOffset = takesQueueOffset(msg.sysFlag) ? assignQueueOffset(msg.topic, msg.queueId, 1) : 0;
@@ -165,22 +166,22 @@ export class CommitLog implements FlushTarget {
    * Appends a batch (one topic/queue; storage doc §3.4) as consecutive records in one segment with
    * consecutive queue offsets. msgId is the comma-joined offset msgIds.
    */
-  putMessages(batch: MessageBatch, assignQueueOffset: AssignQueueOffset): Promise<PutMessageResult> {
-    if (this.shutDown) return Promise.resolve(failure("SERVICE_NOT_AVAILABLE", "message store is shut down"));
+  putMessages(batch: MessageBatch, assignQueueOffset: AssignQueueOffset): MaybePromise<PutMessageResult> {
+    if (this.shutDown) return failure("SERVICE_NOT_AVAILABLE", "message store is shut down");
     if (transactionType(batch.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
-      return Promise.resolve(failure("MESSAGE_ILLEGAL", "batch messages cannot be transactional"));
+      return failure("MESSAGE_ILLEGAL", "batch messages cannot be transactional");
     }
     let layout: BatchLayout;
     try {
       layout = measureBatch(batch);
     } catch (err) {
-      return Promise.resolve(failure("MESSAGE_ILLEGAL", (err as Error).message));
+      return failure("MESSAGE_ILLEGAL", (err as Error).message);
     }
     const invalid = this.checkBatchLimits(batch, layout);
-    if (invalid) return Promise.resolve(invalid);
+    if (invalid) return invalid;
 
     const file = this.fileWithRoom(layout.totalSize);
-    if (typeof file === "string") return Promise.resolve(failure("CREATE_MAPEDFILE_FAILED", file));
+    if (typeof file === "string") return failure("CREATE_MAPEDFILE_FAILED", file);
     const position = file.wrotePosition;
     const firstOffset = file.fileFromOffset + position;
     const firstQueueOffset = assignQueueOffset(batch.topic, batch.queueId, layout.count);
@@ -265,11 +266,11 @@ export class CommitLog implements FlushTarget {
   }
 
   /** ASYNC_FLUSH or WAIT=false: answer now; SYNC_FLUSH: once an fsync covered the record(s). */
-  private awaitDurability(result: PutMessageResult, waitStoreMsgOk: boolean): Promise<PutMessageResult> {
-    if (!this.groupCommit) return Promise.resolve(result);
+  private awaitDurability(result: PutMessageResult, waitStoreMsgOk: boolean): MaybePromise<PutMessageResult> {
+    if (!this.groupCommit) return result;
     if (!waitStoreMsgOk) {
       this.groupCommit.wakeup();
-      return Promise.resolve(result);
+      return result;
     }
     return this.groupCommit.waitForFlush(result.wroteOffset + result.wroteBytes).then((status) => {
       if (status !== "PUT_OK") {

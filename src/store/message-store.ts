@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { andThen, type MaybePromise } from "../common/maybe-promise.ts";
 import { Prop, SysFlag, propertiesToString, transactionType, type MessageExt, type MessageInner } from "../common/message.ts";
 import { RecordPos, decodeRecord, getInt64, storeTimestampPos, type MessageBatch } from "../common/message-codec.ts";
 import { createLogger } from "../log.ts";
@@ -356,33 +357,36 @@ export class MessageStore {
     return msg.storeHost || !this.storeHost ? msg : { ...msg, storeHost: this.storeHost };
   }
 
-  /** Appends one message, makes it visible to pulls at once, and waits per flushDiskType. */
-  async putMessage(msg: MessageInner): Promise<PutMessageResult> {
+  /**
+   * Appends one message, makes it visible to pulls at once, and waits per flushDiskType (the
+   * result is ready at once when there is nothing to wait for).
+   */
+  putMessage(msg: MessageInner): MaybePromise<PutMessageResult> {
     const reason = this.notWritableReason();
     if (reason) return this.countPut(putFailure("SERVICE_NOT_AVAILABLE", reason));
     const stored = this.applyDelay(this.withStoreHost(msg));
     const pending = this.commitLog.putMessage(stored, this.assignQueueOffset);
     // The append happened synchronously inside putMessage: dispatch it now, before the flush wait.
     this.reput.dispatchAvailable();
-    return this.countPut(await pending);
+    return andThen(pending, this.countPut);
   }
 
   /** Appends a batch (one topic/queue, no transaction bits, no delay) as consecutive records. */
-  async putMessages(batch: MessageBatch): Promise<PutMessageResult> {
+  putMessages(batch: MessageBatch): MaybePromise<PutMessageResult> {
     const reason = this.notWritableReason();
     if (reason) return this.countPut(putFailure("SERVICE_NOT_AVAILABLE", reason));
     const stored = batch.storeHost || !this.storeHost ? batch : { ...batch, storeHost: this.storeHost };
     const pending = this.commitLog.putMessages(stored, this.assignQueueOffset);
     this.reput.dispatchAvailable();
-    return this.countPut(await pending);
+    return andThen(pending, this.countPut);
   }
 
-  private countPut(result: PutMessageResult): PutMessageResult {
+  private readonly countPut = (result: PutMessageResult): PutMessageResult => {
     this.putTimesTotal += Math.max(1, result.msgNum);
     if (result.status !== "PUT_OK") this.putFailedTimes++;
     else this.putSizeTotalBytes += result.wroteBytes;
     return result;
-  }
+  };
 
   // ---- get -----------------------------------------------------------------------------------
 

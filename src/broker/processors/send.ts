@@ -2,6 +2,7 @@
 // auto-creation, %RETRY% → %DLQ% routing, delay levels, store put and response header
 // (protocol doc 3.3.2, storage doc §12.3).
 
+import { andThen, type MaybePromise } from "../../common/maybe-promise.ts";
 import type { MessageBatch } from "../../common/message-codec.ts";
 import { MAX_PROPERTIES_SIZE_BYTES, Prop, propertiesToString, stringToProperties, SysFlag, tagsHashCode, transactionType, type MessageInner } from "../../common/message.ts";
 import {
@@ -168,8 +169,11 @@ interface ValidatedSend {
 export class SendProcessor {
   constructor(private readonly broker: BrokerController) {}
 
-  /** Refusals are answered at once; a store put answers when it completes (no async layer of its own). */
-  process(request: RemotingCommand, conn: Connection): RemotingCommand | Promise<RemotingCommand> {
+  /**
+   * Refusals are answered at once; a put answers when it completes, at once too when nothing is
+   * waited for (ASYNC_FLUSH, no slave ack): no async layer of its own (common/maybe-promise.ts).
+   */
+  process(request: RemotingCommand, conn: Connection): MaybePromise<RemotingCommand> {
     const v2 = request.code !== 10;
     const header = parseSendHeader(request, v2);
     const ext: Record<string, string> = {
@@ -214,7 +218,7 @@ export class SendProcessor {
     return header.batch ? this.sendBatch(send) : this.sendOne(send);
   }
 
-  private async sendOne(send: ValidatedSend): Promise<RemotingCommand> {
+  private sendOne(send: ValidatedSend): MaybePromise<RemotingCommand> {
     const { request, conn, header, topicConfig, body, ext, reply } = send;
     let queueId = send.queueId; // a message going to the DLQ moves to queue 0
     const properties = stringToProperties(header.properties);
@@ -261,12 +265,12 @@ export class SendProcessor {
     // one in the half topic; either way the answer names the queue asked for.
     // A retry copy of a transactional message (reconsumed and delayed) is a plain message (Java 4.9 sync path).
     const prepared = properties[Prop.TRAN_MSG] === "true" && !(header.reconsumeTimes > 0 && Number(properties[Prop.DELAY] ?? 0) > 0);
-    const stored = prepared ? await this.broker.transactionBridge.putHalfMessage(msg) : await this.broker.store.putMessage(msg);
-    const result = await this.broker.replicate(stored, waitStoreMsgOK);
-    return putResultToResponse(request, result, msg.queueId, ext);
+    const stored = prepared ? this.broker.transactionBridge.putHalfMessage(msg) : this.broker.store.putMessage(msg);
+    const replicated = andThen(stored, (result) => this.broker.replicate(result, waitStoreMsgOK));
+    return andThen(replicated, (result) => putResultToResponse(request, result, msg.queueId, ext));
   }
 
-  private async sendBatch(send: ValidatedSend): Promise<RemotingCommand> {
+  private sendBatch(send: ValidatedSend): MaybePromise<RemotingCommand> {
     const { request, conn, header, topicConfig, queueId, body, ext, reply } = send;
     if (isRetryTopic(header.topic)) return reply(ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${header.topic}`);
     if (transactionType(header.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
@@ -290,8 +294,8 @@ export class SendProcessor {
       propertiesString: propertiesToString(batchProps),
       waitStoreMsgOK: batchProps[Prop.WAIT] !== "false",
     };
-    const result = await this.broker.replicate(await this.broker.store.putMessages(batch), batch.waitStoreMsgOK);
-    return putResultToResponse(request, result, queueId, ext);
+    const replicated = andThen(this.broker.store.putMessages(batch), (result) => this.broker.replicate(result, batch.waitStoreMsgOK));
+    return andThen(replicated, (result) => putResultToResponse(request, result, queueId, ext));
   }
 }
 

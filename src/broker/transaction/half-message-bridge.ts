@@ -2,6 +2,7 @@
 // half messages in RMQ_SYS_TRANS_HALF_TOPIC, op ("d") records in RMQ_SYS_TRANS_OP_HALF_TOPIC, and
 // the check progress kept as consumer offsets of the internal group CID_RMQ_SYS_TRANS.
 
+import type { MaybePromise } from "../../common/maybe-promise.ts";
 import { decodeRecord } from "../../common/message-codec.ts";
 import { Prop, SysFlag, propertiesToString, tagsHashCode, type MessageExt, type MessageInner, type PullStatus } from "../../common/message.ts";
 import { PERM_READ_WRITE, SystemTopic, type TopicConfig } from "../../common/topic.ts";
@@ -34,7 +35,7 @@ export interface TransactionBrokerView {
   readonly offsets: ConsumerOffsetManager;
   readonly storeHost: string;
   /** Wakes replication to slaves after a put (waits for a slave ack only when asked to). */
-  replicate(result: PutMessageResult, waitStoreMsgOK: boolean): Promise<PutMessageResult>;
+  replicate(result: PutMessageResult, waitStoreMsgOK: boolean): MaybePromise<PutMessageResult>;
 }
 
 function pullStatusOf(status: GetMessageStatus): PullStatus {
@@ -65,7 +66,7 @@ export class HalfMessageBridge {
    * half topic becomes the producer's tranStateTableOffset. The send processor replicates the
    * result (the producer may wait for a slave).
    */
-  putHalfMessage(msg: MessageInner): Promise<PutMessageResult> {
+  putHalfMessage(msg: MessageInner): MaybePromise<PutMessageResult> {
     this.halfTopicConfig();
     const properties = { ...msg.properties, [Prop.REAL_TOPIC]: msg.topic, [Prop.REAL_QID]: String(msg.queueId) };
     return this.broker.store.putMessage({

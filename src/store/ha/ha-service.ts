@@ -1,6 +1,7 @@
 // Replication for one broker (Java HAService): on a master the HA server and the SYNC_MASTER
 // ack waiters, on a slave the HA client. The broker owns one and calls the methods below.
 
+import type { MaybePromise } from "../../common/maybe-promise.ts";
 import { createLogger } from "../../log.ts";
 import { TRANSFER_FRAME_MAX_SIZE_BYTES } from "./ha-codec.ts";
 import { HAClient } from "./ha-client.ts";
@@ -119,14 +120,18 @@ export class HAService {
    * replication status replaces PUT_OK or FLUSH_DISK_TIMEOUT, as Java's thenCombine does. Puts
    * that did not append, and everything on a slave, pass through unchanged.
    */
-  async awaitReplication(result: PutMessageResult, waitStoreMsgOK: boolean): Promise<PutMessageResult> {
+  awaitReplication(result: PutMessageResult, waitStoreMsgOK: boolean): MaybePromise<PutMessageResult> {
     if (this.server === undefined || result.wroteBytes <= 0) return result;
     if (result.status !== "PUT_OK" && result.status !== "FLUSH_DISK_TIMEOUT") return result;
     if (this.role !== "SYNC_MASTER" || !waitStoreMsgOK) {
       this.server.wakeup();
       return result;
     }
-    const status = await this.waitForSlaveAck(result.wroteOffset + result.wroteBytes);
+    return this.waitForSlaveAck(result.wroteOffset + result.wroteBytes).then((status) => this.withReplicationStatus(result, status));
+  }
+
+  /** A failed replication status replaces the put's status, with a remark saying the message is stored. */
+  private withReplicationStatus(result: PutMessageResult, status: SlaveAckStatus): PutMessageResult {
     if (status === "SLAVE_NOT_AVAILABLE") {
       return { ...result, status, remark: "no slave is connected, or it is more than haSlaveFallbehindMax behind; the message is stored on the master" };
     }
