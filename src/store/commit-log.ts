@@ -202,41 +202,48 @@ export class CommitLog implements FlushTarget {
     return this.awaitDurability(result, batch.waitStoreMsgOK);
   }
 
-  /** Size limits of storage doc §3.3 for a batch: the whole request body counts as the message body (Java). */
+  /** A batch's own rules, then the size limits with the whole request body as the body (Java). */
   private checkBatchLimits(batch: MessageBatch, layout: BatchLayout): PutMessageResult | undefined {
     if (layout.count === 0) return failure("MESSAGE_ILLEGAL", "batch body holds no message");
     if (layout.delayedMember >= 0) return failure("MESSAGE_ILLEGAL", `batch messages cannot be delayed (member ${layout.delayedMember} or the batch sets DELAY)`);
-    if (layout.topicLength === 0 || layout.topicLength > MAX_TOPIC_SIZE_BYTES) {
-      return failure("MESSAGE_ILLEGAL", `topic length ${layout.topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
-    }
-    if (layout.largestPropertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
-      return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${layout.largestPropertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
-    }
-    if (batch.body.byteLength > this.config.maxMessageSize) {
-      return failure("MESSAGE_ILLEGAL", `batch body ${batch.body.byteLength} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
-    }
-    if (layout.largestRecordSize > this.maxRecordSizeBytes) {
-      return failure("MESSAGE_ILLEGAL", `record ${layout.largestRecordSize} bytes exceeds ${this.maxRecordSizeBytes}`);
-    }
-    if (batch.queueId < 0) return failure("MESSAGE_ILLEGAL", `queueId ${batch.queueId} is negative`);
-    return undefined;
+    return this.checkSizes("batch body", {
+      topicLength: layout.topicLength,
+      propertiesLength: layout.largestPropertiesLength,
+      bodyBytes: batch.body.byteLength,
+      recordSize: layout.largestRecordSize,
+      queueId: batch.queueId,
+    });
   }
 
   /** Size limits of storage doc §3.3 for one message. */
   private checkLimits(msg: MessageInner, layout: RecordLayout): PutMessageResult | undefined {
-    if (layout.topicLength === 0 || layout.topicLength > MAX_TOPIC_SIZE_BYTES) {
-      return failure("MESSAGE_ILLEGAL", `topic length ${layout.topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
+    return this.checkSizes("message body", {
+      topicLength: layout.topicLength,
+      propertiesLength: layout.propertiesLength,
+      bodyBytes: msg.body.byteLength,
+      recordSize: layout.totalSize,
+      queueId: msg.queueId,
+    });
+  }
+
+  /** Size limits of storage doc §3.3 (for a batch: its largest record and properties). */
+  private checkSizes(
+    bodyName: string,
+    s: { topicLength: number; propertiesLength: number; bodyBytes: number; recordSize: number; queueId: number },
+  ): PutMessageResult | undefined {
+    if (s.topicLength === 0 || s.topicLength > MAX_TOPIC_SIZE_BYTES) {
+      return failure("MESSAGE_ILLEGAL", `topic length ${s.topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
     }
-    if (layout.propertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
-      return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${layout.propertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
+    if (s.propertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
+      return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${s.propertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
     }
-    if (msg.body.byteLength > this.config.maxMessageSize) {
-      return failure("MESSAGE_ILLEGAL", `message body ${msg.body.byteLength} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
+    if (s.bodyBytes > this.config.maxMessageSize) {
+      return failure("MESSAGE_ILLEGAL", `${bodyName} ${s.bodyBytes} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
     }
-    if (layout.totalSize > this.maxRecordSizeBytes) {
-      return failure("MESSAGE_ILLEGAL", `record ${layout.totalSize} bytes exceeds ${this.maxRecordSizeBytes}`);
+    if (s.recordSize > this.maxRecordSizeBytes) {
+      return failure("MESSAGE_ILLEGAL", `record ${s.recordSize} bytes exceeds ${this.maxRecordSizeBytes}`);
     }
-    if (msg.queueId < 0) return failure("MESSAGE_ILLEGAL", `queueId ${msg.queueId} is negative`);
+    if (s.queueId < 0) return failure("MESSAGE_ILLEGAL", `queueId ${s.queueId} is negative`);
     return undefined;
   }
 
