@@ -265,8 +265,9 @@ export class TcpConnection implements Connection {
       return;
     }
     this.pending.delete(response.opaque);
-    // No invoke left to time out: drop the timer so it does not keep the process alive.
-    if (this.pending.size === 0) this.disarmDeadlineTimer();
+    // The deadline timer stays armed (unref'd): re-arming it for every request of a
+    // one-at-a-time caller cost a clearTimeout and a setTimeout per request; when it fires it
+    // finds nothing expired and arms for the earliest remaining deadline, if any.
     entry.resolve(response);
   }
 
@@ -274,6 +275,8 @@ export class TcpConnection implements Connection {
     clearTimeout(this.deadlineTimer);
     this.deadlineTimerAtMs = atMs;
     this.deadlineTimer = setTimeout(this.expireInvokes, Math.max(0, atMs - performance.now()));
+    // The socket, not this timer, keeps the process alive.
+    this.deadlineTimer.unref();
   }
 
   private disarmDeadlineTimer(): void {

@@ -86,13 +86,24 @@ function clientOptions(): Record<string, unknown> {
 function newProducer(group: string): OnsProducer {
   const producer = new Producer({ ...clientOptions(), producerGroup: group });
   producer.on("error", (err) => clientErrors.push(err.message));
+  listenOnSharedClient(producer);
   return producer;
 }
 
 function newConsumer(group: string): OnsConsumer {
   const consumer = new Consumer({ ...clientOptions(), consumerGroup: group, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
   consumer.on("error", (err) => clientErrors.push(err.message));
+  listenOnSharedClient(consumer);
   return consumer;
+}
+
+/**
+ * The producer's and consumer's listeners go when they close, but their shared MQClient (an
+ * ali-ons internal) can still report a reconnect that failed after that: listen there as well.
+ */
+function listenOnSharedClient(client: OnsProducer | OnsConsumer): void {
+  const shared = (client as unknown as { _mqClient?: { on(event: "error", listener: (err: Error) => void): void } })._mqClient;
+  shared?.on("error", (err) => clientErrors.push(err.message));
 }
 
 beforeAll(async () => {

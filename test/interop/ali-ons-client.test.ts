@@ -52,6 +52,15 @@ beforeAll(async () => {
   admin.close();
 }, 120_000);
 
+/**
+ * A producer's or consumer's error listener goes when it closes, but the MQClient they share (an
+ * ali-ons internal) can still report a failed reconnect after that: listen there as well.
+ */
+function listenOnSharedClient(client: object): void {
+  const shared = (client as { _mqClient?: { on(event: "error", listener: (err: Error) => void): void } })._mqClient;
+  shared?.on("error", (err) => logger.warn(err.message));
+}
+
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
   await sa?.stop();
@@ -70,6 +79,7 @@ test("tsmq producer → ali-ons consumer", async () => {
   const got: OnsMessage[] = [];
   const consumer = new ons.Consumer({ ...onsOptions(), consumerGroup: "CID_interop_ons", consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
   consumer.on("error", (err) => logger.warn(err.message));
+  listenOnSharedClient(consumer);
   cleanups.push(() => consumer.close());
   consumer.subscribe("TsmqToOns", "TagA", async (msg) => {
     got.push(msg);
@@ -88,6 +98,7 @@ test("tsmq producer → ali-ons consumer", async () => {
 test("ali-ons producer → tsmq consumer", async () => {
   const producer = new ons.Producer({ ...onsOptions(), producerGroup: "PID_interop_ons" });
   producer.on("error", () => {}); // connection errors after close are ali-ons events, not failures
+  listenOnSharedClient(producer);
   cleanups.push(() => producer.close());
   await producer.ready();
   const msg = new ons.Message("OnsToTsmq", "TagX", "from ali-ons");
