@@ -2,7 +2,7 @@
 // tsmq entry point: one main command with one lazily loaded subcommand per file in cli/, so a
 // subcommand loads only the modules it uses. No top-level await: the build emits CommonJS bytecode.
 //
-// The build (package.json "build") also lays that bytecode out by cli/startup.bytecode-order, a
+// The build (scripts/build.ts) also lays that bytecode out by cli/startup.bytecode-order, a
 // profile of the functions one `tsmq standalone` start uses (Bun's --bytecode-order): a start reads
 // fewer of the executable's pages, and fewer stay resident. Functions changed since the recording
 // just lose that placement; after large changes record it again (it is written on exit):

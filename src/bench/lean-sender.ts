@@ -7,16 +7,15 @@ import { Prop, propertiesToString } from "../common/message.ts";
 import { SystemTopic } from "../common/topic.ts";
 import { AdminClient } from "../client/admin.ts";
 import { MQBrokerError, MQClientError } from "../client/errors.ts";
-import { MASTER_ID } from "../client/route.ts";
+import { DEFAULT_TOPIC_QUEUE_NUMS, SEND_MSG_TIMEOUT_MS } from "../client/producer.ts";
+import { MASTER_ID, publishQueues } from "../client/route.ts";
 import { uniqueIds } from "../client/unique-id.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand, SerializeType } from "../remoting/command.ts";
 
-/** Send timeout of one lean request (the Producer's default sendMsgTimeout). */
-const LEAN_SEND_TIMEOUT_MS = 3_000;
 /** Queues per topic the Producer asks for when the broker auto-creates one (header field d). */
-const DEFAULT_TOPIC_QUEUE_NUMS = "4";
+const DEFAULT_TOPIC_QUEUE_NUMS_TEXT = String(DEFAULT_TOPIC_QUEUE_NUMS);
 
 export interface LeanMessage {
   body: Uint8Array;
@@ -49,11 +48,11 @@ export class LeanSender {
     const admin = new AdminClient({ namesrvAddr, instanceName: `bench-lean-admin-${process.pid}` });
     try {
       const route = await admin.topicRoute(topic);
+      // The Producer's publish queues: writable queues of brokers with a master.
       const targets: Target[] = [];
-      for (const q of route.queueDatas) {
+      for (const q of publishQueues(topic, route).queues) {
         const addr = route.brokerDatas.find((b) => b.brokerName === q.brokerName)?.brokerAddrs[MASTER_ID];
-        if (addr === undefined) continue;
-        for (let i = 0; i < q.writeQueueNums; i++) targets.push({ brokerName: q.brokerName, addr, queueId: String(i) });
+        if (addr !== undefined) targets.push({ brokerName: q.brokerName, addr, queueId: String(q.queueId) });
       }
       if (targets.length === 0) throw new MQClientError(`topic ${topic} has no writable master queue`);
       return new LeanSender(group, topic, targets, serializeType);
@@ -76,7 +75,7 @@ export class LeanSender {
       a: this.group,
       b: this.topic,
       c: SystemTopic.AUTO_CREATE,
-      d: DEFAULT_TOPIC_QUEUE_NUMS,
+      d: DEFAULT_TOPIC_QUEUE_NUMS_TEXT,
       e: target.queueId,
       f: "0",
       g: String(Date.now()),
@@ -87,7 +86,7 @@ export class LeanSender {
       m: "false",
       n: target.brokerName,
     };
-    const response = await this.remoting.invoke(target.addr, RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, header, m.body), LEAN_SEND_TIMEOUT_MS);
+    const response = await this.remoting.invoke(target.addr, RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, header, m.body), SEND_MSG_TIMEOUT_MS);
     if (response.code !== ResponseCode.SUCCESS) throw new MQBrokerError(response.code, response.remark, target.addr);
   }
 

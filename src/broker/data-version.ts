@@ -1,10 +1,9 @@
 // Java DataVersion: a counter plus the time of the last change; the namesrv compares both fields
 // to detect a changed topic table.
 
-export interface DataVersion {
-  counter: number;
-  timestamp: number;
-}
+import type { DataVersion } from "../namesrv/register-body.ts";
+
+export type { DataVersion };
 
 export function newDataVersion(nowMs: number = Date.now()): DataVersion {
   return { counter: 0, timestamp: nowMs };

@@ -6,15 +6,14 @@ import { defineCommand } from "citty";
 import { fail, failWith, intArg, namesrvArg, namesrvOrExit } from "../client/cli-support.ts";
 import { ConsumeBench, formatConsumeSummary } from "../bench/consume-bench.ts";
 import { MAX_SENDERS, ProduceBench, formatProduceSummary } from "../bench/produce-bench.ts";
+// Bounds of the bench's messages: the client's own (Java maxMessageSize, batch size).
+import { MAX_MESSAGE_SIZE_BYTES } from "../client/message-builder.ts";
+import { MAX_BATCH_MESSAGES } from "../client/producer.ts";
 
 /** Java's benchmark topic. */
 const DEFAULT_TOPIC = "BenchmarkTest";
 /** Seconds between live lines. */
 const DEFAULT_REPORT_INTERVAL_SECONDS = 3;
-/** Largest message body the bench builds: the broker's default maxMessageSize. */
-const MAX_MESSAGE_SIZE_BYTES = 4 * 1024 * 1024;
-/** Largest batch: the client's MAX_BATCH_MESSAGES. */
-const MAX_BATCH_SIZE = 10_000;
 /** Exit code after a second Ctrl-C (128 + SIGINT). */
 const EXIT_CODE_INTERRUPTED = 130;
 
@@ -74,7 +73,7 @@ const produce = defineCommand({
         keys: args.keys === true,
         tagCount: intArg(cmd, "tags", args.tags, 0, 0),
         async: args.async === true,
-        batchSize: Math.min(intArg(cmd, "batch", args.batch, 1), MAX_BATCH_SIZE),
+        batchSize: Math.min(intArg(cmd, "batch", args.batch, 1), MAX_BATCH_MESSAGES),
         delayLevel: intArg(cmd, "delay-level", args["delay-level"], 0, 0),
         count: args.count === undefined ? undefined : intArg(cmd, "count", args.count, 1),
         durationMs: args.duration === undefined ? undefined : intArg(cmd, "duration", args.duration, 1) * 1000,

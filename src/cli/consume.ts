@@ -1,13 +1,15 @@
 // `tsmq consume`: print one line per message until --count messages or Ctrl-C, then commit and exit.
 
 import { defineCommand } from "citty";
+import { Prop } from "../common/message.ts";
 import { AdminClient } from "../client/admin.ts";
 import { fail, failWith, intArg, namesrvArg, namesrvOrExit } from "../client/cli-support.ts";
 import type { ConsumedMessage } from "../client/consumed-message.ts";
 import { type ConsumeFromWhere, PushConsumer, parseConsumeTimestamp } from "../client/push-consumer.ts";
 
 const COMMAND = "consume";
-const SKIPPED_PROPERTIES = new Set(["MIN_OFFSET", "MAX_OFFSET", "CONSUME_START_TIME"]);
+/** Per-delivery properties the consumer adds: not part of the message as sent. */
+const SKIPPED_PROPERTIES = new Set<string>([Prop.MIN_OFFSET, Prop.MAX_OFFSET, Prop.CONSUME_START_TIME]);
 
 function startPoint(value: string | undefined): { where: ConsumeFromWhere; timestamp?: number } {
   if (value === undefined || value === "last") return { where: "CONSUME_FROM_LAST_OFFSET" };

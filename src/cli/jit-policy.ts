@@ -1,5 +1,5 @@
-// The executable starts with JavaScriptCore's tier-up thresholds scaled up (`--compile-jit-policy`
-// in package.json's build script), so run-once start-up code (config, store recovery, module
+// The executable starts with JavaScriptCore's tier-up thresholds scaled up (`jitPolicy` in
+// scripts/build.ts), so run-once start-up code (config, store recovery, module
 // set-up) stays in the interpreter instead of keeping the JIT threads busy and their code resident:
 // a broker is ready sooner and idles in less memory. Work that needs the JIT goes back to the
 // normal policy first: a server once it is ready, every other command before it runs.

@@ -2,6 +2,7 @@
 
 import { defineCommand } from "citty";
 import { fail, failWith, intArg, namesrvArg, namesrvOrExit, propsArg } from "../client/cli-support.ts";
+import { errorText } from "../client/errors.ts";
 import type { MessageInput } from "../client/message-builder.ts";
 import { Producer, type SendResult } from "../client/producer.ts";
 import { type LocalTransactionState, TransactionProducer } from "../client/transaction-producer.ts";
@@ -116,7 +117,7 @@ export default defineCommand({
             .then((r) => printResult(r, args.json))
             .catch((err) => {
               failed++;
-              process.stderr.write(`tsmq produce: send failed: ${(err as Error).message}\n`);
+              process.stderr.write(`tsmq produce: send failed: ${errorText(err)}\n`);
             })
             .finally(() => inFlight.delete(p));
           inFlight.add(p);

@@ -22,7 +22,6 @@ export interface RunUntilSignalOptions {
   beforeExit?: () => Promise<void>;
 }
 
-/** Runs `load`; a ConfigError (bad key, unreadable file) is logged and exits 1, anything else propagates. */
 /**
  * citty hands a string option given without a value (`--store` at the end of the line) over as
  * "": a server would take that as the working directory or port 0. Refuse it, naming the option.
@@ -33,6 +32,7 @@ export function requireOptionValues(args: Record<string, unknown>): void {
   }
 }
 
+/** Runs `load`; a ConfigError (bad key, unreadable file) is logged and exits 1, anything else propagates. */
 export async function exitOnConfigError<T>(log: Logger, load: () => Promise<T>): Promise<T> {
   try {
     return await load();

@@ -49,8 +49,8 @@ export default defineCommand({
       for (const [key, value] of Object.entries(defaults)) if (!props.has(key)) overrides[key] = value;
       Object.assign(overrides, {
         listenPort: args["broker-port"] ?? overrides.listenPort,
+        // storePathCommitLog, when the file leaves it unset, follows storePathRootDir (parseBrokerConfig).
         storePathRootDir: storeDir,
-        storePathCommitLog: props.get("storePathCommitLog") ?? path.join(storeDir, "commitlog"),
         namesrvAddr: `127.0.0.1:${namesrvPort}`,
       });
       const loaded = parseBrokerConfig(props, overrides);

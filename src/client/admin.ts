@@ -7,6 +7,7 @@ import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
 import { ADMIN_API_TIMEOUT_MS, maxOffset, searchOffset, updateConsumerOffset } from "./broker-api.ts";
 import type { ClientConfig } from "./client-config.ts";
+import { parseProperties } from "../config/properties.ts";
 import { type ConsumedMessage, decodeMessages } from "./consumed-message.ts";
 import { MQBrokerError, MQClientError, errorText } from "./errors.ts";
 import { ClientInstance } from "./instance.ts";
@@ -55,14 +56,12 @@ function record(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** `key=value` lines (Java Properties text) into a map. */
-export function parsePropertiesText(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    if (line.length === 0 || line.startsWith("#") || line.startsWith("!")) continue;
-    const at = line.search(/[=:]/);
-    if (at < 0) out[line.trim()] = "";
-    else out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+/** The master (else any) address of each broker in a route. */
+function routeMastersOf(route: TopicRouteData): Array<{ brokerName: string; addr: string }> {
+  const out: Array<{ brokerName: string; addr: string }> = [];
+  for (const b of route.brokerDatas) {
+    const addr = b.brokerAddrs[MASTER_ID] ?? Object.values(b.brokerAddrs)[0];
+    if (addr) out.push({ brokerName: b.brokerName, addr });
   }
   return out;
 }
@@ -127,13 +126,7 @@ export class AdminClient {
   }
 
   private async routeMasters(topic: string): Promise<Array<{ brokerName: string; addr: string }>> {
-    const route = await this.topicRoute(topic);
-    const out: Array<{ brokerName: string; addr: string }> = [];
-    for (const b of route.brokerDatas) {
-      const addr = b.brokerAddrs[MASTER_ID] ?? Object.values(b.brokerAddrs)[0];
-      if (addr) out.push({ brokerName: b.brokerName, addr });
-    }
-    return out;
+    return routeMastersOf(await this.topicRoute(topic));
   }
 
   async createTopic(addr: string, t: TopicConfigInput): Promise<void> {
@@ -232,7 +225,7 @@ export class AdminClient {
 
   async brokerConfig(addr: string): Promise<Record<string, string>> {
     const response = await this.broker(addr, RequestCode.GET_BROKER_CONFIG);
-    return parsePropertiesText(new TextDecoder().decode(response.body ?? new Uint8Array(0)));
+    return Object.fromEntries(parseProperties(new TextDecoder().decode(response.body ?? new Uint8Array(0))));
   }
 
   /** VIEW_MESSAGE_BY_ID to the broker address inside the offset msgId. */
@@ -307,7 +300,7 @@ export class AdminClient {
   async resetOffsetByTime(group: string, topic: string, timestampMs: number, force = true): Promise<Array<{ mq: MessageQueue; offset: number }>> {
     const out: Array<{ mq: MessageQueue; offset: number }> = [];
     const route = await this.topicRoute(topic);
-    for (const { brokerName, addr } of await this.routeMasters(topic)) {
+    for (const { brokerName, addr } of routeMastersOf(route)) {
       const response = await this.inst.remoting.invoke(
         addr,
         RemotingCommand.request(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic, group, timestamp: String(timestampMs), isForce: String(force) }),

@@ -1,7 +1,7 @@
 // Options shared by every client (Java ClientConfig), with the Java defaults.
 
 import { MQClientError } from "./errors.ts";
-import { localIPv4 } from "./unique-id.ts";
+import { localIPv4Address } from "../config/host.ts";
 
 /** Route refresh period (Java pollNameServerInterval). */
 export const POLL_NAMESRV_INTERVAL_MS = 30_000;
@@ -67,7 +67,7 @@ export function resolveClientConfig(cfg: ClientConfig): ResolvedClientConfig {
   const namesrvAddrs = parseNamesrvAddr(cfg.namesrvAddr ?? process.env.NAMESRV_ADDR);
   return {
     namesrvAddrs,
-    clientIP: cfg.clientIP ?? localIPv4() ?? "127.0.0.1",
+    clientIP: cfg.clientIP ?? localIPv4Address(),
     instanceName: cfg.instanceName ?? String(process.pid),
     unitName: cfg.unitName,
     pollNameServerIntervalMs: cfg.pollNameServerIntervalMs ?? POLL_NAMESRV_INTERVAL_MS,

@@ -59,6 +59,15 @@ export interface ProducerMember {
 
 const instances = new Map<string, ClientInstance>();
 
+/** The resolved config; throws when it names no NameServer. */
+function resolveWithNamesrv(cfg: ClientConfig): ResolvedClientConfig {
+  const resolved = resolveClientConfig(cfg);
+  if (resolved.namesrvAddrs.length === 0) {
+    throw new MQClientError("no NameServer address: set namesrvAddr or the NAMESRV_ADDR environment variable");
+  }
+  return resolved;
+}
+
 export class ClientInstance {
   readonly clientId: string;
   readonly config: ResolvedClientConfig;
@@ -87,10 +96,7 @@ export class ClientInstance {
 
   /** The instance for this config's clientId, created on first use. */
   static acquire(cfg: ClientConfig): ClientInstance {
-    const resolved = resolveClientConfig(cfg);
-    if (resolved.namesrvAddrs.length === 0) {
-      throw new MQClientError("no NameServer address: set namesrvAddr or the NAMESRV_ADDR environment variable");
-    }
+    const resolved = resolveWithNamesrv(cfg);
     const clientId = buildClientId(resolved);
     let inst = instances.get(clientId);
     if (!inst || inst.closed) {
@@ -102,10 +108,7 @@ export class ClientInstance {
 
   /** An instance outside the shared registry, for short-lived tools (admin); close() it when done. */
   static detached(cfg: ClientConfig): ClientInstance {
-    const resolved = resolveClientConfig(cfg);
-    if (resolved.namesrvAddrs.length === 0) {
-      throw new MQClientError("no NameServer address: set namesrvAddr or the NAMESRV_ADDR environment variable");
-    }
+    const resolved = resolveWithNamesrv(cfg);
     return new ClientInstance(resolved, buildClientId(resolved));
   }
 

@@ -3,7 +3,7 @@
 // (protocol doc 3.3.2, 5.3, 5.4, 6.3, 6.4).
 
 import { deflateSync } from "node:zlib";
-import { type Message, Prop, SysFlag, propertiesToString } from "../common/message.ts";
+import { type Message, Prop, SysFlag, propertiesToString, tagsHashCode } from "../common/message.ts";
 import { SystemTopic, isRetryTopic } from "../common/topic.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
@@ -48,9 +48,7 @@ export type MessageQueueSelector = (queues: MessageQueue[], message: Message, ar
 
 /** SelectMessageQueueByHash: |hash(arg)| % queues. Strings hash like Java String.hashCode. */
 export const selectByHash: MessageQueueSelector = (queues, _msg, arg) => {
-  let h = 0;
-  if (typeof arg === "number" && Number.isInteger(arg)) h = arg | 0;
-  else for (const ch of String(arg)) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  const h = typeof arg === "number" && Number.isInteger(arg) ? arg | 0 : tagsHashCode(String(arg));
   return queues[Math.abs(h) % queues.length]!;
 };
 

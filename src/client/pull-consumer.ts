@@ -15,7 +15,7 @@ import type { ProcessQueue } from "./process-queue.ts";
 import { type MessageModel, type RebalanceHost, Rebalancer } from "./rebalance.ts";
 import { subscribeQueues, type TopicRouteData } from "./route.ts";
 import type { RemotingCommand } from "../remoting/command.ts";
-import type { ConsumeFromWhere } from "./push-consumer.ts";
+import { type ConsumeFromWhere, DEFAULT_CONSUME_TIMESTAMP_AGO_MS } from "./push-consumer.ts";
 import { type SubscriptionData, buildSubscription, subscriptionMatches } from "./subscription.ts";
 
 /** Longest broker hold of one pull (Java pull consumer brokerSuspendMaxTimeMillis, 20 s). */
@@ -80,7 +80,7 @@ export class PullConsumer implements ConsumerMember, RebalanceHost {
     this.messageModel = options.messageModel ?? "CLUSTERING";
     this.allocate = options.allocateStrategy ?? allocateAveragely;
     this.consumeFromWhere = options.consumeFromWhere ?? "CONSUME_FROM_LAST_OFFSET";
-    this.consumeTimestampMs = options.consumeTimestamp ?? Date.now() - 30 * 60_000;
+    this.consumeTimestampMs = options.consumeTimestamp ?? Date.now() - DEFAULT_CONSUME_TIMESTAMP_AGO_MS;
     this.batchSize = options.pullBatchSize ?? 32;
     this.autoCommit = options.autoCommit ?? true;
     this.offsetDir = options.offsetStoreDir ?? defaultLocalOffsetDir();
@@ -193,10 +193,12 @@ export class PullConsumer implements ConsumerMember, RebalanceHost {
       .then((result) => {
         if (generation !== st.generation) return;
         st.pullOffset = result.nextBeginOffset;
+        const minOffsetText = String(result.minOffset);
+        const maxOffsetText = String(result.maxOffset);
         for (const m of result.messages) {
           if (!subscriptionMatches(sub, m.tags)) continue;
-          m.properties[Prop.MIN_OFFSET] = String(result.minOffset);
-          m.properties[Prop.MAX_OFFSET] = String(result.maxOffset);
+          m.properties[Prop.MIN_OFFSET] = minOffsetText;
+          m.properties[Prop.MAX_OFFSET] = maxOffsetText;
           st.buffer.push(m);
         }
       })

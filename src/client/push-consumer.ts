@@ -49,7 +49,7 @@ const SHUTDOWN_CONSUME_WAIT_MS = 10_000;
 /** How often those two waits check whether the listeners are done. */
 const LISTENER_POLL_INTERVAL_MS = 10;
 /** CONSUME_FROM_TIMESTAMP default: half an hour before start (Java consumeTimestamp). */
-const DEFAULT_CONSUME_TIMESTAMP_AGO_MS = 30 * 60_000;
+export const DEFAULT_CONSUME_TIMESTAMP_AGO_MS = 30 * 60_000;
 /** Java default retries of a concurrently consumed message before the DLQ. */
 const DEFAULT_MAX_RECONSUME_TIMES = 16;
 

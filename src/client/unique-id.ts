@@ -2,17 +2,9 @@
 // ip(4) | pid low 16 bits (2) | class-loader hash (4) | ms since start of month, local time (4) | counter (2),
 // as 32 uppercase hex characters.
 
-import os from "node:os";
+import { localIPv4 } from "../config/host.ts";
 
 const ID_BYTES = 16;
-
-/** First non-internal IPv4 address of this host, or undefined. */
-export function localIPv4(): string | undefined {
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return undefined;
-}
 
 function ipBytes(ip: string | undefined): Uint8Array {
   if (ip && /^\d+\.\d+\.\d+\.\d+$/.test(ip)) return Uint8Array.from(ip.split(".").map((p) => Number(p) & 0xff));

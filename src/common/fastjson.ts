@@ -20,6 +20,9 @@ export type FastjsonMode = "default" | "standard";
 /** Deepest nesting written or parsed: bounds recursion on hostile input; real bodies nest < 10. */
 const MAX_NESTING_DEPTH = 256;
 
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
 export function toFastjson(value: unknown, mode: FastjsonMode = "default"): string {
   const out: string[] = [];
   writeValue(value, mode, out, 0);
@@ -28,7 +31,7 @@ export function toFastjson(value: unknown, mode: FastjsonMode = "default"): stri
 
 /** toFastjson as UTF-8 bytes, ready for a RemotingCommand body. */
 export function encodeFastjson(value: unknown, mode: FastjsonMode = "default"): Uint8Array {
-  return new TextEncoder().encode(toFastjson(value, mode));
+  return textEncoder.encode(toFastjson(value, mode));
 }
 
 function writeValue(value: unknown, mode: FastjsonMode, out: string[], depth: number): void {
@@ -115,7 +118,7 @@ export function parseFastjson(text: string): unknown {
 
 /** parseFastjson over UTF-8 bytes (a RemotingCommand body). */
 export function decodeFastjson(bytes: Uint8Array): unknown {
-  return parseFastjson(new TextDecoder().decode(bytes));
+  return parseFastjson(textDecoder.decode(bytes));
 }
 
 /** Standard JSON text of a value with object keys sorted: the canonical form of a literal key. */

@@ -3,7 +3,7 @@
 // The append path measures a record once, then writes it straight into the mapped segment.
 
 import { crc32 } from "node:zlib";
-import { SysFlag, stringToProperties, tagsHashCode, type MessageExt, type MessageInner } from "./message.ts";
+import { MAX_PROPERTIES_SIZE_BYTES, SysFlag, stringToProperties, tagsHashCode, type MessageExt, type MessageInner } from "./message.ts";
 
 /** MAGICCODE of a message record (Java MESSAGE_MAGIC_CODE, -626843481). */
 export const MESSAGE_MAGIC_CODE = 0xdaa320a7;
@@ -13,8 +13,8 @@ export const BLANK_MAGIC_CODE = 0xcbd43194;
 export const BLANK_RECORD_SIZE_BYTES = 8;
 /** Topic length is one signed byte. */
 export const MAX_TOPIC_SIZE_BYTES = 127;
-/** Properties length is a signed int16. */
-export const MAX_RECORD_PROPERTIES_SIZE_BYTES = 32_767;
+/** Properties length is a signed int16: the same limit as message.ts's. */
+export const MAX_RECORD_PROPERTIES_SIZE_BYTES = MAX_PROPERTIES_SIZE_BYTES;
 /** Record bytes that are neither body, topic, properties nor hosts: 4+4+4+4+4+8+8+4+8+8+4+8+4+1+2. */
 const FIXED_PART_SIZE_BYTES = 75;
 const IPV4_HOST_SIZE_BYTES = 8;

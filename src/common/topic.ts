@@ -106,7 +106,7 @@ const NOT_ALLOWED_SEND_TOPICS = new Set<string>([
 ]);
 
 /** The topic length is stored in one signed byte of the commit-log record. */
-export const TOPIC_MAX_LENGTH_CHARS = 127;
+const TOPIC_MAX_LENGTH_CHARS = 127;
 const TOPIC_OR_GROUP_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
 
 /** Null when valid, else the RocketMQ remark naming the problem (Java TopicValidator.validateTopic). */

@@ -3,7 +3,7 @@
 
 import fs from "node:fs/promises";
 import path from "node:path";
-import { decodeFastjson, encodeFastjson } from "../common/fastjson.ts";
+import { encodeFastjson, parseFastjson } from "../common/fastjson.ts";
 import { createLogger } from "../log.ts";
 
 const log = createLogger("kv-config");
@@ -29,7 +29,7 @@ export class KvConfig {
     }
     let parsed: unknown;
     try {
-      parsed = decodeFastjson(new TextEncoder().encode(text));
+      parsed = parseFastjson(text);
     } catch (err) {
       throw new Error(`KV config file ${this.filePath} does not parse: ${(err as Error).message}`);
     }

@@ -3,7 +3,7 @@
 // zlib stream of length-prefixed parts. The broker encodes with these functions too.
 
 import zlib from "node:zlib";
-import { decodeFastjson, encodeFastjson } from "../common/fastjson.ts";
+import { decodeFastjson, encodeFastjson, parseFastjson } from "../common/fastjson.ts";
 
 export interface DataVersion {
   counter: number;
@@ -135,7 +135,7 @@ function decodeCompressed(body: Uint8Array): RegisterBrokerBody {
   };
   let dataVersion: DataVersion;
   try {
-    dataVersion = toDataVersion(decodeFastjson(new TextEncoder().encode(readText("dataVersion"))));
+    dataVersion = toDataVersion(parseFastjson(readText("dataVersion")));
   } catch (err) {
     if (err instanceof RegisterBodyError) throw err;
     throw new RegisterBodyError(`compressed RegisterBrokerBody: bad dataVersion: ${(err as Error).message}`);

@@ -1,12 +1,10 @@
 // The connecting side: a pool of one TCP connection per "host:port", created lazily and shared by
 // every caller; requests the server sends back on that connection go to `onRequest`.
 
-import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import type { RemotingCommand, SerializeType } from "./command.ts";
 import {
   type Processor,
-  OUTBOUND_MAX_BYTES,
   requestNotSupported,
   TcpConnection,
 } from "./connection.ts";
@@ -128,8 +126,8 @@ export class RemotingClient {
       ownerName: "client",
       socket,
       processor: this.opts.onRequest ?? requestNotSupported,
-      maxOutboundBytes: this.opts.maxOutboundBytes ?? OUTBOUND_MAX_BYTES,
-      idleTimeoutMs: this.opts.idleTimeoutMs ?? CHANNEL_MAX_IDLE_MS,
+      maxOutboundBytes: this.opts.maxOutboundBytes,
+      idleTimeoutMs: this.opts.idleTimeoutMs,
       onClose: (closed) => this.forget(addr, closed),
     });
   }
@@ -146,7 +144,7 @@ export class RemotingClient {
 }
 
 /** Splits "host:port" (IPv6 as "[::1]:port"); throws RemotingConnectError on anything else. */
-export function parseAddress(addr: string): { host: string; port: number } {
+function parseAddress(addr: string): { host: string; port: number } {
   const colon = addr.lastIndexOf(":");
   const portText = addr.slice(colon + 1);
   let host = addr.slice(0, colon);

@@ -3,6 +3,7 @@
 
 import assert from "node:assert";
 import { CURRENT_VERSION } from "./codes.ts";
+import { readInt32 } from "./frame.ts";
 
 export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
 export type SerializeType = (typeof SerializeType)[keyof typeof SerializeType];
@@ -13,7 +14,7 @@ export const FLAG_RESPONSE = 1;
 export const FLAG_ONEWAY = 2;
 
 /** LanguageCode enum in ordinal order (protocol doc 1.3/1.4). */
-export const LANGUAGES = [
+const LANGUAGES = [
   "JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY", "OTHER", "HTTP", "GO", "PHP", "OMS", "RUST",
 ] as const;
 
@@ -27,7 +28,7 @@ const textDecoder = new TextDecoder();
 
 let nextOpaque = 0;
 /** Process-wide request id counter, like Java's RemotingCommand.requestId. */
-export function newOpaque(): number {
+function newOpaque(): number {
   nextOpaque = (nextOpaque + 1) & 0x7fffffff;
   return nextOpaque;
 }
@@ -145,7 +146,7 @@ export class RemotingCommand {
    */
   static decode(frame: Uint8Array): RemotingCommand {
     if (frame.length < 4) throw new RemotingDecodeError(`frame of ${frame.length} bytes has no header length`);
-    const lengthAndType = getInt32(frame, 0) >>> 0;
+    const lengthAndType = readInt32(frame, 0) >>> 0;
     const type = (lengthAndType >>> 24) & 0xff;
     const headerLength = lengthAndType & 0xffffff;
     if (4 + headerLength > frame.length) {
@@ -260,11 +261,7 @@ function putInt16(out: Uint8Array, pos: number, value: number): void {
   out[pos + 1] = value;
 }
 
-/** Big-endian signed reads, the counterparts of putInt32 / putInt16 (no DataView per frame). */
-function getInt32(bytes: Uint8Array, pos: number): number {
-  return (bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
-}
-
+/** Big-endian signed int16, the counterpart of putInt16 (no DataView per frame). */
 function getInt16(bytes: Uint8Array, pos: number): number {
   return (((bytes[pos]! << 8) | bytes[pos + 1]!) << 16) >> 16;
 }
@@ -408,15 +405,15 @@ function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
   cmd.code = getInt16(bytes, 0);
   cmd.language = LANGUAGES[bytes[2]!] ?? "OTHER";
   cmd.version = getInt16(bytes, 3);
-  cmd.opaque = getInt32(bytes, 5);
-  cmd.flag = getInt32(bytes, 9);
-  const remarkLength = getInt32(bytes, 13);
+  cmd.opaque = readInt32(bytes, 5);
+  cmd.flag = readInt32(bytes, 9);
+  const remarkLength = readInt32(bytes, 13);
   if (remarkLength < 0 || 17 + remarkLength + 4 > bytes.length) {
     throw new RemotingDecodeError(`binary header remark length ${remarkLength} out of range`);
   }
   if (remarkLength > 0) cmd.remark = readUtf8(bytes, 17, 17 + remarkLength);
   let pos = 17 + remarkLength;
-  const extLength = getInt32(bytes, pos);
+  const extLength = readInt32(bytes, pos);
   pos += 4;
   const extEnd = pos + extLength;
   if (extLength < 0 || extEnd > bytes.length) {
@@ -435,7 +432,7 @@ function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
     if (keyLength < 0 || pos + keyLength + 4 > extEnd) throw new RemotingDecodeError("binary header extFields key out of range");
     const key = field(pos, pos + keyLength);
     pos += keyLength;
-    const valueLength = getInt32(bytes, pos);
+    const valueLength = readInt32(bytes, pos);
     pos += 4;
     if (valueLength < 0 || pos + valueLength > extEnd) throw new RemotingDecodeError("binary header extFields value out of range");
     cmd.extFields[key] = field(pos, pos + valueLength);

@@ -38,7 +38,7 @@ export type Processor = (
 ) => RemotingCommand | null | Promise<RemotingCommand | null>;
 
 /** Outbound bytes queued per connection before it is closed as a slow reader (a peer that stopped reading). */
-export const OUTBOUND_MAX_BYTES = 64 * 1024 * 1024;
+const OUTBOUND_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * Queued bytes that are written at once instead of at the end of the tick. Small enough that a
@@ -99,7 +99,7 @@ export function requestNotSupported(request: RemotingCommand): RemotingCommand {
 }
 
 /** "ip:port", with an IPv4-mapped IPv6 address shown as plain IPv4 (as Java prints it). */
-export function socketPeerAddress(socket: TransportSocket): string {
+function socketPeerAddress(socket: TransportSocket): string {
   const ip = socket.remoteAddress.startsWith("::ffff:") ? socket.remoteAddress.slice(7) : socket.remoteAddress;
   return `${ip}:${socket.remotePort}`;
 }

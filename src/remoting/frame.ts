@@ -9,7 +9,7 @@ import { FrameError } from "./errors.ts";
 export { FrameError };
 
 /** Bytes of the big-endian frame length prefix. */
-export const FRAME_LENGTH_PREFIX_BYTES = 4;
+const FRAME_LENGTH_PREFIX_BYTES = 4;
 
 /** Smallest frameLength that can hold the 4-byte headerLengthAndType field. */
 const FRAME_MIN_LENGTH_BYTES = 4;
@@ -21,7 +21,7 @@ const FRAME_MIN_LENGTH_BYTES = 4;
 const ASSEMBLY_INITIAL_SIZE_BYTES = 64 * 1024;
 
 /** Big-endian signed int32: a DataView per chunk (and the `.buffer` it needs) costs more than the read. */
-function readInt32(bytes: Uint8Array, pos: number): number {
+export function readInt32(bytes: Uint8Array, pos: number): number {
   return (bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
 }
 

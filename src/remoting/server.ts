@@ -2,13 +2,11 @@
 // processor registered for their code.
 
 import type { Socket, TCPSocketListener } from "bun";
-import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import type { RemotingCommand } from "./command.ts";
 import {
   type Connection,
   type Processor,
-  OUTBOUND_MAX_BYTES,
   requestNotSupported,
   type SocketData,
   TcpConnection,
@@ -92,8 +90,8 @@ export class RemotingServer {
       ownerName: `${this.opts.name} server`,
       socket,
       processor: this.dispatch,
-      maxOutboundBytes: this.opts.maxOutboundBytes ?? OUTBOUND_MAX_BYTES,
-      idleTimeoutMs: this.opts.idleTimeoutMs ?? CHANNEL_MAX_IDLE_MS,
+      maxOutboundBytes: this.opts.maxOutboundBytes,
+      idleTimeoutMs: this.opts.idleTimeoutMs,
       maxFrameSizeBytes: this.opts.maxFrameSizeBytes,
       maxInflightRequests: this.opts.maxInflightRequests,
       onClose: (closed) => this.forget(closed),

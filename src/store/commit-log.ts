@@ -317,11 +317,6 @@ export class CommitLog implements FlushTarget {
     return this.queue.getMaxOffset();
   }
 
-  /** Offset up to which data is confirmed; without replication confirmation this is the max offset. */
-  getConfirmOffset(): number {
-    return this.getMaxOffset();
-  }
-
   /** First offset of the segment after the one holding `offset`. */
   rollNextFile(offset: number): number {
     const size = this.queue.fileSizeBytes;

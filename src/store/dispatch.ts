@@ -5,6 +5,7 @@
 
 import { createLogger } from "../log.ts";
 import { Prop, SysFlag, tagsHashCode, transactionType } from "../common/message.ts";
+import { SystemTopic } from "../common/topic.ts";
 import {
   BLANK_MAGIC_CODE,
   MESSAGE_MAGIC_CODE,
@@ -21,8 +22,6 @@ import type { MessageArrivingListener } from "./store-types.ts";
 
 const log = createLogger("dispatch");
 
-/** The delayed-message topic: its consume-queue tags code is the delivery time (storage doc §12.6). */
-export const SCHEDULE_TOPIC = "SCHEDULE_TOPIC_XXXX";
 /** Most records one dispatch call handles before yielding, so a long catch-up never starves the loop. */
 export const DISPATCH_BATCH_MAX_RECORDS = 10_000;
 /** Period of the background catch-up when nothing is appended in-process, ms. */
@@ -188,7 +187,8 @@ export function parseDispatchRequest(bytes: Uint8Array, view: DataView, pos: num
   scanProperties(topic, bytes, textOf(bytes), propsPos + 2, propsPos + 2 + propsLength);
   const storeTimestamp = getInt64(view, pos + storeTimestampPos(sysFlag));
   let tagsCode = found.tagsCode;
-  if (topic === SCHEDULE_TOPIC && delayLevelsMs.length > 0) {
+  // The delayed-message topic: its consume-queue tags code is the delivery time (storage doc §12.6).
+  if (topic === SystemTopic.SCHEDULE && delayLevelsMs.length > 0) {
     let level = found.delay !== undefined ? Number.parseInt(found.delay, 10) : 0;
     if (level > delayLevelsMs.length) level = delayLevelsMs.length;
     if (level > 0) tagsCode = storeTimestamp + delayLevelsMs[level - 1]!;

@@ -79,11 +79,6 @@ export class IndexService {
     return this.files.length;
   }
 
-  /** End offset of the newest file: messages below it are already indexed. */
-  getEndPhyOffset(): number {
-    return this.files[this.files.length - 1]?.endPhyOffset ?? 0;
-  }
-
   /** Index files (except the newest) whose last entry lies below the commit-log minimum are deleted. */
   deleteExpiredFiles(phyMinOffset: number): number {
     let deleted = 0;

@@ -8,12 +8,13 @@ import path from "node:path";
 import { andThen, type MaybePromise } from "../common/maybe-promise.ts";
 import { Prop, SysFlag, propertiesToString, transactionType, type MessageExt, type MessageInner } from "../common/message.ts";
 import { RecordPos, decodeRecord, getInt64, storeTimestampPos, type MessageBatch } from "../common/message-codec.ts";
+import { SystemTopic } from "../common/topic.ts";
 import { createLogger } from "../log.ts";
 import { StoreCheckpoint, StoreLock, abortFileExists, createAbortFile, removeAbortFile } from "./checkpoint.ts";
 import { CleanupService } from "./cleanup.ts";
 import { CommitLog } from "./commit-log.ts";
 import { CQ_STORE_UNIT_SIZE_BYTES, ConsumeQueue } from "./consume-queue.ts";
-import { ReputService, SCHEDULE_TOPIC, parseDelayLevelsMs } from "./dispatch.ts";
+import { ReputService, parseDelayLevelsMs } from "./dispatch.ts";
 import { IndexService } from "./index-service.ts";
 import { abortFilePath, checkpointPath, commitLogDir, lockFilePath, type StoreConfig } from "./store-config.ts";
 import type {
@@ -41,8 +42,6 @@ export type MessageStoreConfig = StoreConfig &
 const MIN_FILTER_SCAN_BYTES = 16_000;
 /** queryMessage narrows its time window and retries at most this often (Java: 3). */
 const QUERY_MESSAGE_ATTEMPTS = 3;
-/** Topics whose queues cleanUnusedTopic keeps even when no topic config names them. */
-const TRANSACTION_OP_HALF_TOPIC = "RMQ_SYS_TRANS_OP_HALF_TOPIC";
 
 export interface MessageStoreOptions {
   /** Host written into records when a message has none ("ip:port"). */
@@ -295,15 +294,11 @@ export class MessageStore {
 
   /** The consume queue of topic/queueId, if it exists (schedule delivery, admin tools, tests). */
   getConsumeQueue(topic: string, queueId: number): ConsumeQueue | undefined {
-    return this.findConsumeQueue(topic, queueId);
-  }
-
-  private findConsumeQueue(topic: string, queueId: number): ConsumeQueue | undefined {
     return this.queues.get(topic)?.get(queueId);
   }
 
   private findOrCreateConsumeQueue(topic: string, queueId: number): ConsumeQueue {
-    const existing = this.findConsumeQueue(topic, queueId);
+    const existing = this.getConsumeQueue(topic, queueId);
     if (existing) return existing;
     const cq = new ConsumeQueue(this.consumeQueueDir, topic, queueId, this.config.mappedFileSizeConsumeQueue);
     this.putQueue(cq);
@@ -331,10 +326,6 @@ export class MessageStore {
     return this.cleanup.notWritableReason;
   }
 
-  isWritable(): boolean {
-    return this.notWritableReason() === undefined;
-  }
-
   /**
    * A delayed message (DELAY > 0, not a prepared/rollback record) is stored in SCHEDULE_TOPIC_XXXX
    * queue level-1 with its real topic/queue in REAL_TOPIC/REAL_QID (storage doc §3.4 step 2).
@@ -342,7 +333,7 @@ export class MessageStore {
   private applyDelay(msg: MessageInner): MessageInner {
     const tran = transactionType(msg.sysFlag);
     if (tran !== SysFlag.TRANSACTION_NOT_TYPE && tran !== SysFlag.TRANSACTION_COMMIT_TYPE) return msg;
-    if (msg.topic === SCHEDULE_TOPIC) return msg;
+    if (msg.topic === SystemTopic.SCHEDULE) return msg;
     const delay = msg.properties[Prop.DELAY];
     if (delay === undefined) return msg;
     let level = Number.parseInt(delay, 10);
@@ -350,7 +341,7 @@ export class MessageStore {
     if (level > this.delayLevelsMs.length) level = this.delayLevelsMs.length;
     if (level <= 0) return msg;
     const properties = { ...msg.properties, [Prop.DELAY]: String(level), [Prop.REAL_TOPIC]: msg.topic, [Prop.REAL_QID]: String(msg.queueId) };
-    return { ...msg, topic: SCHEDULE_TOPIC, queueId: level - 1, properties, propertiesString: propertiesToString(properties) };
+    return { ...msg, topic: SystemTopic.SCHEDULE, queueId: level - 1, properties, propertiesString: propertiesToString(properties) };
   }
 
   private withStoreHost(msg: MessageInner): MessageInner {
@@ -397,7 +388,7 @@ export class MessageStore {
 
   /** QUERY_CONSUMER_OFFSET "hot data" rule: is the message at this queue offset out of memory? */
   checkInDiskByConsumeOffset(topic: string, queueId: number, consumeOffset: number): boolean {
-    const entry = this.findConsumeQueue(topic, queueId)?.getEntry(consumeOffset);
+    const entry = this.getConsumeQueue(topic, queueId)?.getEntry(consumeOffset);
     if (!entry) return false;
     return this.isInDisk(entry.commitLogOffset, this.commitLog.getMaxOffset());
   }
@@ -427,7 +418,7 @@ export class MessageStore {
       bufferTotalSizeBytes: 0,
       suggestPullingFromSlave: false,
     };
-    const cq = this.findConsumeQueue(topic, queueId);
+    const cq = this.getConsumeQueue(topic, queueId);
     if (!cq) {
       result.status = "NO_MATCHED_LOGIC_QUEUE";
       result.nextBeginOffset = this.nextOffsetCorrection(offset, 0);
@@ -501,17 +492,17 @@ export class MessageStore {
 
   /** Next offset to be assigned in the queue (0 when the queue does not exist). */
   getMaxOffsetInQueue(topic: string, queueId: number): number {
-    return this.findConsumeQueue(topic, queueId)?.getMaxOffsetInQueue() ?? 0;
+    return this.getConsumeQueue(topic, queueId)?.getMaxOffsetInQueue() ?? 0;
   }
 
   /** First readable offset (-1 when the queue does not exist, as Java). */
   getMinOffsetInQueue(topic: string, queueId: number): number {
-    return this.findConsumeQueue(topic, queueId)?.getMinOffsetInQueue() ?? -1;
+    return this.getConsumeQueue(topic, queueId)?.getMinOffsetInQueue() ?? -1;
   }
 
   /** The consume-queue entry at an offset (delayed-message delivery reads tagsCode = delivery time). */
   getConsumeQueueEntry(topic: string, queueId: number, consumeQueueOffset: number): { commitLogOffset: number; sizeBytes: number; tagsCode: number } | undefined {
-    return this.findConsumeQueue(topic, queueId)?.getEntry(consumeQueueOffset);
+    return this.getConsumeQueue(topic, queueId)?.getEntry(consumeQueueOffset);
   }
 
   getCommitLogOffsetInQueue(topic: string, queueId: number, consumeQueueOffset: number): number {
@@ -528,7 +519,7 @@ export class MessageStore {
   };
 
   getOffsetInQueueByTime(topic: string, queueId: number, timestampMs: number): number {
-    const cq = this.findConsumeQueue(topic, queueId);
+    const cq = this.getConsumeQueue(topic, queueId);
     if (!cq) return 0;
     return cq.getOffsetInQueueByTime(timestampMs, this.commitLog.getMinOffset(), this.pickupStoreTimestamp);
   }
@@ -539,7 +530,7 @@ export class MessageStore {
   }
 
   getEarliestMessageTime(topic: string, queueId: number): number {
-    const cq = this.findConsumeQueue(topic, queueId);
+    const cq = this.getConsumeQueue(topic, queueId);
     if (!cq) return -1;
     return this.getMessageStoreTimeStamp(topic, queueId, cq.getMinOffsetInQueue());
   }
@@ -608,7 +599,7 @@ export class MessageStore {
   cleanUnusedTopic(keep: Set<string>): void {
     const unused = new Set<string>();
     for (const topic of this.queues.keys()) {
-      if (!keep.has(topic) && topic !== SCHEDULE_TOPIC && topic !== TRANSACTION_OP_HALF_TOPIC) unused.add(topic);
+      if (!keep.has(topic) && topic !== SystemTopic.SCHEDULE && topic !== SystemTopic.TRANS_OP_HALF) unused.add(topic);
     }
     this.deleteTopics(unused);
   }

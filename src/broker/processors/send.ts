@@ -16,7 +16,7 @@ import {
   TopicSysFlag,
   type TopicConfig,
 } from "../../common/topic.ts";
-import { ResponseCode } from "../../remoting/codes.ts";
+import { RequestCode, ResponseCode } from "../../remoting/codes.ts";
 import { RemotingCommand } from "../../remoting/command.ts";
 import type { Connection } from "../../remoting/connection.ts";
 import type { PutMessageResult } from "../../store/store-types.ts";
@@ -174,7 +174,7 @@ export class SendProcessor {
    * waited for (ASYNC_FLUSH, no slave ack): no async layer of its own (common/maybe-promise.ts).
    */
   process(request: RemotingCommand, conn: Connection): MaybePromise<RemotingCommand> {
-    const v2 = request.code !== 10;
+    const v2 = request.code !== RequestCode.SEND_MESSAGE;
     const header = parseSendHeader(request, v2);
     const ext: Record<string, string> = {
       MSG_REGION: this.broker.config.regionId,

@@ -13,6 +13,7 @@ import { sendCheckMessage } from "./check-back.ts";
 import { OP_REMOVE_TAG, type BridgePullResult, type HalfMessageBridge } from "./half-message-bridge.ts";
 
 const log = createLogger("transaction");
+const textDecoder = new TextDecoder();
 
 /** Java MAX_PROCESS_TIME_LIMIT: one run spends at most this long on one half queue. */
 const MAX_PROCESS_TIME_PER_QUEUE_MS = 60_000;
@@ -202,7 +203,7 @@ export class TransactionCheckService {
         log.error(`op record at queue offset ${op.queueOffset} has tag ${op.properties[Prop.TAGS]}, expected ${OP_REMOVE_TAG}`);
         continue;
       }
-      const halfQueueOffset = parseOr(new TextDecoder().decode(op.body), -1);
+      const halfQueueOffset = parseOr(textDecoder.decode(op.body), -1);
       if (halfQueueOffset < minHalfOffset) doneOpOffsets.push(op.queueOffset);
       else removeMap.set(halfQueueOffset, op.queueOffset);
     }

@@ -12,6 +12,8 @@ import type { ConsumerOffsetManager } from "../consumer-offsets.ts";
 import type { TopicConfigManager } from "../topic-config.ts";
 import { uniqueIds } from "../../client/unique-id.ts";
 
+const textEncoder = new TextEncoder();
+
 /** Java MixAll.CID_SYS_RMQ_TRANS: the group whose offsets record how far checks got. */
 export const TRANS_CHECK_GROUP = "CID_RMQ_SYS_TRANS";
 /** Java TransactionalMessageUtil.REMOVETAG: tag of an op record saying "resolved". */
@@ -90,7 +92,7 @@ export class HalfMessageBridge {
       topic: SystemTopic.TRANS_OP_HALF,
       queueId: half.queueId,
       flag: 0,
-      body: new TextEncoder().encode(String(half.queueOffset)),
+      body: textEncoder.encode(String(half.queueOffset)),
       properties,
       propertiesString: propertiesToString(properties),
       tagsCode: tagsHashCode(OP_REMOVE_TAG),
