@@ -8,7 +8,7 @@ import { Prop, propertiesToString, tagsHashCode, type MessageInner } from "../co
 import { SystemTopic } from "../common/topic.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
-import { parseDelayLevels } from "./delay-levels.ts";
+import { parseDelayLevels } from "../common/delay-levels.ts";
 
 /** Java: first run of each level 1 s after start. */
 const FIRST_RUN_DELAY_MS = 1_000;

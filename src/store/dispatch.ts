@@ -28,19 +28,6 @@ export const DISPATCH_BATCH_MAX_RECORDS = 10_000;
 export const DISPATCH_CATCH_UP_INTERVAL_MS = 10;
 
 const textDecoder = new TextDecoder();
-const DELAY_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `messageDelayLevel` ("1s 5s ... 2h") into delays in ms; index 0 is level 1. */
-export function parseDelayLevelsMs(levels: string): number[] {
-  const out: number[] = [];
-  for (const token of levels.trim().split(/\s+/)) {
-    const unit = DELAY_UNIT_MS[token.slice(-1)];
-    const num = Number(token.slice(0, -1));
-    if (unit === undefined || !Number.isInteger(num) || num < 0) throw new Error(`messageDelayLevel: bad level "${token}" in "${levels}"`);
-    out.push(num * unit);
-  }
-  return out;
-}
 
 /** What the dispatchers need of one record. */
 export interface DispatchRequest {

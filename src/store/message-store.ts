@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parseDelayLevels } from "../common/delay-levels.ts";
 import { andThen, type MaybePromise } from "../common/maybe-promise.ts";
 import { Prop, SysFlag, propertiesToString, transactionType, type MessageExt, type MessageInner } from "../common/message.ts";
 import { RecordPos, decodeRecord, getInt64, storeTimestampPos, type MessageBatch } from "../common/message-codec.ts";
@@ -14,7 +15,7 @@ import { StoreCheckpoint, StoreLock, abortFileExists, createAbortFile, removeAbo
 import { CleanupService } from "./cleanup.ts";
 import { CommitLog } from "./commit-log.ts";
 import { CQ_STORE_UNIT_SIZE_BYTES, ConsumeQueue } from "./consume-queue.ts";
-import { ReputService, parseDelayLevelsMs } from "./dispatch.ts";
+import { ReputService } from "./dispatch.ts";
 import { IndexService } from "./index-service.ts";
 import { abortFilePath, checkpointPath, commitLogDir, lockFilePath, type StoreConfig } from "./store-config.ts";
 import type {
@@ -111,7 +112,7 @@ export class MessageStore {
     this.storeHost = opts.storeHost;
     this.clock = opts.now ?? Date.now;
     this.consumeQueueDir = path.join(config.storePathRootDir, "consumequeue");
-    this.delayLevelsMs = parseDelayLevelsMs(config.messageDelayLevel);
+    this.delayLevelsMs = parseDelayLevels(config.messageDelayLevel);
     this.commitLog = new CommitLog(config, commitLogDir(config));
     this.index = config.messageIndexEnable ? new IndexService(config.storePathRootDir, config.maxHashSlotNum, config.maxIndexNum, this.clock) : undefined;
     this.reput = new ReputService({

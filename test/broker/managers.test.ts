@@ -7,7 +7,7 @@ import path from "node:path";
 import { readConfigFile, writeConfigFile } from "../../src/broker/config-file.ts";
 import { ConsumerManager } from "../../src/broker/consumer-manager.ts";
 import { ConsumerOffsetManager } from "../../src/broker/consumer-offsets.ts";
-import { parseDelayLevels } from "../../src/broker/delay-levels.ts";
+import { parseDelayLevels } from "../../src/common/delay-levels.ts";
 import { ProducerManager } from "../../src/broker/producer-manager.ts";
 import { RebalanceLockManager } from "../../src/broker/rebalance-lock.ts";
 import { SubscriptionGroupManager } from "../../src/broker/subscription-group.ts";

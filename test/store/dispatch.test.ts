@@ -3,7 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { SysFlag, tagsHashCode } from "../../src/common/message.ts";
 import { encodeRecord } from "../../src/common/message-codec.ts";
-import { parseDelayLevelsMs, parseDispatchRequest } from "../../src/store/dispatch.ts";
+import { parseDelayLevels } from "../../src/common/delay-levels.ts";
+import { parseDispatchRequest } from "../../src/store/dispatch.ts";
 import { topicKeyHash } from "../../src/store/index-file.ts";
 import { MessageStore } from "../../src/store/message-store.ts";
 import { bodyOf, message, smallStoreConfig, tempStoreDir, useTempStores } from "./store-fixtures.ts";
@@ -43,13 +44,13 @@ describe("parseDispatchRequest", () => {
   });
 
   test("schedule topic tags code is store time + level delay, clamped to the last level", () => {
-    const levels = parseDelayLevelsMs("1s 5s 2m 1h 1d");
+    const levels = parseDelayLevels("1s 5s 2m 1h 1d");
     expect(levels).toEqual([1000, 5000, 120_000, 3_600_000, 86_400_000]);
     const rec = encodeRecord(message("SCHEDULE_TOPIC_XXXX", 1, "x", { DELAY: "2", TAGS: "T" }), 0, 0, 10_000);
     expect(parseDispatchRequest(rec, new DataView(rec.buffer), 0, 0, levels).tagsCode).toBe(15_000);
     const clamped = encodeRecord(message("SCHEDULE_TOPIC_XXXX", 4, "x", { DELAY: "99" }), 0, 0, 10_000);
     expect(parseDispatchRequest(clamped, new DataView(clamped.buffer), 0, 0, levels).tagsCode).toBe(10_000 + 86_400_000);
-    expect(() => parseDelayLevelsMs("1s 5x")).toThrow("bad level");
+    expect(() => parseDelayLevels("1s 5x")).toThrow("bad level");
   });
 });
 
