@@ -206,44 +206,39 @@ export class CommitLog implements FlushTarget {
   private checkBatchLimits(batch: MessageBatch, layout: BatchLayout): PutMessageResult | undefined {
     if (layout.count === 0) return failure("MESSAGE_ILLEGAL", "batch body holds no message");
     if (layout.delayedMember >= 0) return failure("MESSAGE_ILLEGAL", `batch messages cannot be delayed (member ${layout.delayedMember} or the batch sets DELAY)`);
-    return this.checkSizes("batch body", {
-      topicLength: layout.topicLength,
-      propertiesLength: layout.largestPropertiesLength,
-      bodyBytes: batch.body.byteLength,
-      recordSize: layout.largestRecordSize,
-      queueId: batch.queueId,
-    });
+    return this.checkSizes("batch body", layout.topicLength, layout.largestPropertiesLength, batch.body.byteLength, layout.largestRecordSize, batch.queueId);
   }
 
   /** Size limits of storage doc §3.3 for one message. */
   private checkLimits(msg: MessageInner, layout: RecordLayout): PutMessageResult | undefined {
-    return this.checkSizes("message body", {
-      topicLength: layout.topicLength,
-      propertiesLength: layout.propertiesLength,
-      bodyBytes: msg.body.byteLength,
-      recordSize: layout.totalSize,
-      queueId: msg.queueId,
-    });
+    return this.checkSizes("message body", layout.topicLength, layout.propertiesLength, msg.body.byteLength, layout.totalSize, msg.queueId);
   }
 
-  /** Size limits of storage doc §3.3 (for a batch: its largest record and properties). */
+  /**
+   * Size limits of storage doc §3.3 (for a batch: its largest record and properties). Plain
+   * parameters, not an options object: this runs on every put.
+   */
   private checkSizes(
     bodyName: string,
-    s: { topicLength: number; propertiesLength: number; bodyBytes: number; recordSize: number; queueId: number },
+    topicLength: number,
+    propertiesLength: number,
+    bodyBytes: number,
+    recordSize: number,
+    queueId: number,
   ): PutMessageResult | undefined {
-    if (s.topicLength === 0 || s.topicLength > MAX_TOPIC_SIZE_BYTES) {
-      return failure("MESSAGE_ILLEGAL", `topic length ${s.topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
+    if (topicLength === 0 || topicLength > MAX_TOPIC_SIZE_BYTES) {
+      return failure("MESSAGE_ILLEGAL", `topic length ${topicLength} bytes is outside 1..${MAX_TOPIC_SIZE_BYTES}`);
     }
-    if (s.propertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
-      return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${s.propertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
+    if (propertiesLength > MAX_RECORD_PROPERTIES_SIZE_BYTES) {
+      return failure("PROPERTIES_SIZE_EXCEEDED", `properties are ${propertiesLength} bytes, more than ${MAX_RECORD_PROPERTIES_SIZE_BYTES}`);
     }
-    if (s.bodyBytes > this.config.maxMessageSize) {
-      return failure("MESSAGE_ILLEGAL", `${bodyName} ${s.bodyBytes} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
+    if (bodyBytes > this.config.maxMessageSize) {
+      return failure("MESSAGE_ILLEGAL", `${bodyName} ${bodyBytes} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`);
     }
-    if (s.recordSize > this.maxRecordSizeBytes) {
-      return failure("MESSAGE_ILLEGAL", `record ${s.recordSize} bytes exceeds ${this.maxRecordSizeBytes}`);
+    if (recordSize > this.maxRecordSizeBytes) {
+      return failure("MESSAGE_ILLEGAL", `record ${recordSize} bytes exceeds ${this.maxRecordSizeBytes}`);
     }
-    if (s.queueId < 0) return failure("MESSAGE_ILLEGAL", `queueId ${s.queueId} is negative`);
+    if (queueId < 0) return failure("MESSAGE_ILLEGAL", `queueId ${queueId} is negative`);
     return undefined;
   }
 
