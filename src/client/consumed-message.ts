@@ -9,6 +9,13 @@ import { MQClientError, errorText } from "./errors.ts";
 /** Most records accepted from one response body; a pull asks for 32, a query for 64. */
 const MAX_RECORDS_PER_BODY = 100_000;
 
+/**
+ * Largest body a compressed message inflates to, 16 MiB: bounds memory on a zip bomb. The Java
+ * producer checks maxMessageSize (4 MiB) on the body before compressing it, so real bodies stay
+ * far below; past it the message is delivered raw.
+ */
+export const MAX_INFLATED_BODY_SIZE_BYTES = 16 * 1024 * 1024;
+
 export interface ConsumedMessage extends MessageExt {
   /** Broker offset message id (the stored `msgId` of MessageExt). */
   offsetMsgId: string;
@@ -47,14 +54,7 @@ export function decodeMessages(body: Uint8Array | undefined, brokerName: string)
  */
 export function toConsumed(ext: MessageExt, brokerName: string): ConsumedMessage {
   const offsetMsgId = ext.msgId;
-  if ((ext.sysFlag & SysFlag.COMPRESSED) !== 0 && ext.body.length > 0) {
-    // 0x300 (and 0 from older clients) mean zlib; LZ4/ZSTD are not produced by 4.x clients.
-    try {
-      ext.body = new Uint8Array(inflateSync(ext.body));
-    } catch (err) {
-      throw new MQClientError(`message ${offsetMsgId}: compressed body does not inflate: ${errorText(err)}`, { cause: err });
-    }
-  }
+  if ((ext.sysFlag & SysFlag.COMPRESSED) !== 0 && ext.body.length > 0) inflateBody(ext);
   const consumed = ext as ConsumedMessage;
   consumed.msgId = ext.properties[Prop.UNIQ_KEY] ?? offsetMsgId;
   consumed.offsetMsgId = offsetMsgId;
@@ -62,4 +62,18 @@ export function toConsumed(ext: MessageExt, brokerName: string): ConsumedMessage
   consumed.tags = ext.properties[Prop.TAGS];
   consumed.keys = ext.properties[Prop.KEYS];
   return consumed;
+}
+
+/**
+ * Inflates a compressed body in place. A body that does not inflate (not zlib, or larger than
+ * MAX_INFLATED_BODY_SIZE_BYTES) is delivered raw, the COMPRESSED flag left set so the listener can
+ * tell: throwing here would fail the pull and retry the same offset forever, stalling the queue.
+ */
+function inflateBody(ext: MessageExt): void {
+  // 0x300 (and 0 from older clients) mean zlib; LZ4/ZSTD are not produced by 4.x clients.
+  try {
+    ext.body = new Uint8Array(inflateSync(ext.body, { maxOutputLength: MAX_INFLATED_BODY_SIZE_BYTES }));
+  } catch {
+    // Delivered raw: the body stays as stored.
+  }
 }
