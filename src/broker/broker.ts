@@ -12,8 +12,10 @@ import { RemotingCommand } from "../remoting/command.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import type { Connection, Processor } from "../remoting/connection.ts";
 import { RemotingServer } from "../remoting/server.ts";
+import { StoreLock } from "../store/checkpoint.ts";
 import { HAService } from "../store/ha/ha-service.ts";
 import { MessageStore } from "../store/message-store.ts";
+import { lockFilePath } from "../store/store-config.ts";
 import type { PutMessageResult } from "../store/store-types.ts";
 import type { ClientChannelInfo } from "./client-channel.ts";
 import { writeConfigFile } from "./config-file.ts";
@@ -81,6 +83,8 @@ export class BrokerController {
   private readonly server: RemotingServer;
   private readonly vipServer: RemotingServer;
   private storeInstance: MessageStore | undefined;
+  /** Taken first in start(): nothing under the store root is read before it is held. */
+  private storeLock: StoreLock | undefined;
   private scheduleInstance: ScheduleMessageService | undefined;
   private longPollingInstance: PullRequestHoldService | undefined;
   private transactionBridgeInstance: HalfMessageBridge | undefined;
@@ -168,6 +172,7 @@ export class BrokerController {
     const c = this.config;
     // Java BrokerStartup exits on this: a slave with id 0 would register as a second master.
     if (c.brokerRole === "SLAVE" && c.brokerId <= 0) throw new Error(`a SLAVE broker needs brokerId > 0, got ${c.brokerId}`);
+    this.storeLock = StoreLock.acquire(lockFilePath(c));
     fs.mkdirSync(path.join(c.storePathRootDir, "config"), { recursive: true });
     this.topics.load();
     this.groups.load();
@@ -177,7 +182,7 @@ export class BrokerController {
     await this.server.start();
     await this.vipServer.start();
 
-    const store = new MessageStore(c, { storeHost: this.storeHost });
+    const store = new MessageStore(c, { storeHost: this.storeHost, heldLock: this.storeLock });
     if (!(await store.load())) throw new Error(`message store under ${c.storePathRootDir} failed to load`);
     this.storeInstance = store;
     this.scheduleInstance = new ScheduleMessageService(store, c.messageDelayLevel, c.storePathRootDir, c.flushDelayOffsetInterval);
@@ -294,6 +299,7 @@ export class BrokerController {
     this.persistOffsets();
     this.haInstance?.shutdown();
     await this.storeInstance?.shutdown();
+    this.storeLock?.release();
     log.info(`broker ${this.config.brokerName} stopped`);
   }
 

@@ -1,8 +1,9 @@
 // The two libc calls Node's fs lacks, through bun:ffi: flock (the store lock) and
-// posix_fallocate (reserve a segment's disk blocks up front, so a full disk fails segment
+// posix_fallocate (allocate a mapped file's disk blocks up front, so a full disk fails file
 // creation instead of raising SIGBUS on a later write into a sparse mapping).
 
 import { dlopen, FFIType } from "bun:ffi";
+import fs from "node:fs";
 import { createLogger } from "../log.ts";
 
 const log = createLogger("libc");
@@ -32,25 +33,47 @@ function load(): Libc | null {
       posixFallocate: (fd, offset, length) => lib.symbols.posix_fallocate(fd, offset, length),
     };
   } catch (err) {
-    log.warn(`cannot load ${name} (${(err as Error).message}): no store lock, segments stay sparse`);
+    log.warn(`cannot load ${name} (${(err as Error).message}): the store lock cannot be taken, segments are allocated by writing zeros`);
     libc = null;
   }
   return libc;
 }
 
-/** flock(2); true on success, also true (with a warning at load) where flock is unavailable. */
+/**
+ * flock(2); true on success. Throws where libc cannot be loaded: a lock that cannot be taken must
+ * stop the store, or two processes would recover and write one store at once.
+ */
 export function flock(fd: number, operation: number): boolean {
   const lib = load();
-  return lib ? lib.flock(fd, operation) === 0 : true;
+  if (!lib) throw new Error("flock is unavailable (libc cannot be loaded): the store lock cannot be taken");
+  return lib.flock(fd, operation) === 0;
 }
 
+/** Zeros written per call where posix_fallocate is unavailable. */
+const ZERO_CHUNK_SIZE_BYTES = 1024 * 1024;
+/** ENOSPC on Linux and macOS: a full disk, reported as the "ENOSPC" code like Node's fs errors. */
+const ERRNO_ENOSPC = 28;
+
 /**
- * Reserves disk blocks for [0, length) of fd. Throws on failure (ENOSPC, …). Where libc or the
- * call is unavailable the file stays sparse, as after ftruncate.
+ * Allocates disk blocks for [0, length) of fd, so a later write through a mapping can never hit a
+ * full disk (SIGBUS). Throws on failure; a full disk throws with code "ENOSPC". Where libc cannot be
+ * loaded the blocks are allocated by writing zeros.
  */
 export function reserveBlocks(fd: number, length: number): void {
   const lib = load();
-  if (!lib) return;
+  if (!lib) {
+    writeZeros(fd, length);
+    return;
+  }
   const errno = lib.posixFallocate(fd, 0, length);
-  if (errno !== 0) throw new Error(`posix_fallocate of ${length} bytes failed with errno ${errno}`);
+  if (errno === 0) return;
+  const err = new Error(`posix_fallocate of ${length} bytes failed with errno ${errno}`) as NodeJS.ErrnoException;
+  if (errno === ERRNO_ENOSPC) err.code = "ENOSPC";
+  throw err;
+}
+
+function writeZeros(fd: number, length: number): void {
+  const zeros = new Uint8Array(Math.min(length, ZERO_CHUNK_SIZE_BYTES));
+  // Each round writes at least one byte or throws, so the loop ends after length bytes.
+  for (let pos = 0; pos < length; ) pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.byteLength, length - pos), pos);
 }

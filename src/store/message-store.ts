@@ -51,6 +51,11 @@ export interface MessageStoreOptions {
   now?: () => number;
   /** Disk usage probe (tests simulate a full disk). */
   diskUsedRatio?: (dir: string) => number;
+  /**
+   * The store lock, already taken by the caller (the broker, before it reads its config files
+   * under the store) who also releases it. Without it load() takes the lock itself.
+   */
+  heldLock?: StoreLock;
 }
 
 export interface QueryMessageResult {
@@ -88,7 +93,9 @@ export class MessageStore {
   private readonly delayLevelsMs: number[];
   private readonly clock: () => number;
   private checkpoint: StoreCheckpoint | undefined;
+  /** The lock this store took itself (none when the caller holds it: heldLock). */
   private lock: StoreLock | undefined;
+  private readonly heldLock: StoreLock | undefined;
   private lastExitOK = true;
   /** Offset abnormal recovery started scanning from: dispatch must start at or before it. */
   private recoveryDispatchFrom = Number.POSITIVE_INFINITY;
@@ -111,6 +118,7 @@ export class MessageStore {
     this.maxTransferBytesInDisk = config.maxTransferBytesOnMessageInDisk ?? MAX_TRANSFER_BYTES_ON_MESSAGE_IN_DISK;
     this.storeHost = opts.storeHost;
     this.clock = opts.now ?? Date.now;
+    this.heldLock = opts.heldLock;
     this.consumeQueueDir = path.join(config.storePathRootDir, "consumequeue");
     this.delayLevelsMs = parseDelayLevels(config.messageDelayLevel);
     this.commitLog = new CommitLog(config, commitLogDir(config));
@@ -139,10 +147,14 @@ export class MessageStore {
 
   // ---- lifecycle -----------------------------------------------------------------------------
 
-  /** Opens every file and recovers (abnormally when the abort file says the last run crashed). */
+  /**
+   * Takes the store lock, then opens every file and recovers (abnormally when the abort file says
+   * the last run crashed). Nothing is read or written before the lock is held: a second process
+   * on a live store must not run recovery against it.
+   */
   async load(): Promise<boolean> {
     try {
-      fs.mkdirSync(this.config.storePathRootDir, { recursive: true });
+      if (!this.heldLock) this.lock = StoreLock.acquire(lockFilePath(this.config));
       this.lastExitOK = !abortFileExists(abortFilePath(this.config));
       this.commitLog.load();
       this.loadConsumeQueues();
@@ -160,6 +172,8 @@ export class MessageStore {
       return true;
     } catch (err) {
       log.error("message store load failed", err);
+      this.lock?.release();
+      this.lock = undefined;
       return false;
     }
   }
@@ -219,7 +233,6 @@ export class MessageStore {
   async start(): Promise<void> {
     if (!this.loaded) throw new Error("message store: start() before a successful load()");
     if (this.running) return;
-    this.lock = StoreLock.acquire(lockFilePath(this.config));
     let from = 0;
     for (const cq of this.allConsumeQueues()) from = Math.max(from, cq.maxPhysicOffset);
     from = Math.min(from, this.recoveryDispatchFrom);

@@ -198,6 +198,20 @@ describe("MessageStore put paths", () => {
 });
 
 describe("MessageStore load", () => {
+  test("a second store on a live store's directory is refused before it reads or recovers anything", async () => {
+    const live = await stores.open();
+    await putN(live, "T", 0, 12);
+    const cqFile = path.join(stores.root, "consumequeue", "T", "0", "00000000000000000000");
+    const cqBefore = fs.readFileSync(cqFile);
+    const second = stores.track(new MessageStore(smallStoreConfig(stores.root)));
+    expect(await second.load()).toBe(false);
+    // Nothing was opened: the second store saw no commit log and truncated no consume queue.
+    expect(second.getMaxPhyOffset()).toBe(0);
+    expect(second.getConsumeQueue("T", 0)).toBeUndefined();
+    expect(fs.readFileSync(cqFile)).toEqual(cqBefore);
+    expect((await live.putMessage(message("T", 0, "still served"))).queueOffset).toBe(12);
+  });
+
   test("clean shutdown and reload keeps reads and continues queue offsets", async () => {
     const s = await stores.open();
     await putN(s, "T", 0, 30);
