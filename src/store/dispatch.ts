@@ -209,6 +209,10 @@ export interface DispatchTargets {
 export class ReputService {
   /** Commit-log offset of the next record to dispatch. */
   reputFromOffset = 0;
+  /** Records that could not be dispatched and were skipped (logged each). */
+  skippedRecords = 0;
+  /** Dispatch waits for disk space (logged once per episode). */
+  private stalledOnFullDisk = false;
   private readonly targets: DispatchTargets;
   private listener: MessageArrivingListener | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -269,6 +273,7 @@ export class ReputService {
       let pos = this.reputFromOffset - file.fileFromOffset;
       const limit = file.wrotePosition;
       let skipRest = false;
+      let stalled = false;
       while (count < maxRecords && pos < limit) {
         const size = pos + 8 <= limit ? view.getInt32(pos) : 0;
         const magic = pos + 8 <= limit ? view.getUint32(pos + 4) : 0;
@@ -293,19 +298,51 @@ export class ReputService {
           skipRest = true;
           break;
         }
-        this.dispatch(req);
+        if (!this.dispatchIsolated(req)) {
+          stalled = true;
+          break;
+        }
         pos += size;
         count++;
       }
       const isLast = file === commitLog.files[commitLog.files.length - 1];
       let next: number;
-      if (pos >= file.fileSizeBytes || ((skipRest || pos >= limit) && !isLast)) next = file.fileFromOffset + file.fileSizeBytes;
+      if (stalled) next = file.fileFromOffset + pos;
+      else if (pos >= file.fileSizeBytes || ((skipRest || pos >= limit) && !isLast)) next = file.fileFromOffset + file.fileSizeBytes;
       else if (skipRest) next = file.fileFromOffset + limit;
       else next = file.fileFromOffset + pos;
       if (next <= this.reputFromOffset) break;
       this.reputFromOffset = next;
     }
     return count;
+  }
+
+  /**
+   * Dispatches one record; a failure never escapes (a put that stored the record answers PUT_OK,
+   * and start-up never depends on a record being dispatchable). A full disk stops the round at this
+   * record (false), to be retried by the catch-up timer once there is space; any other failure
+   * (a record that can never be dispatched) is logged and the record skipped, counted in
+   * skippedRecords.
+   */
+  private dispatchIsolated(req: DispatchRequest): boolean {
+    try {
+      this.dispatch(req);
+      if (this.stalledOnFullDisk) {
+        this.stalledOnFullDisk = false;
+        log.info(`dispatch resumed at commit-log offset ${req.commitLogOffset}`);
+      }
+      return true;
+    } catch (err) {
+      this.lastQueue = undefined;
+      if ((err as NodeJS.ErrnoException).code === "ENOSPC") {
+        if (!this.stalledOnFullDisk) log.error(`dispatch stopped at commit-log offset ${req.commitLogOffset}: the disk is full; retrying until there is space`, err);
+        this.stalledOnFullDisk = true;
+        return false;
+      }
+      this.skippedRecords++;
+      log.error(`[BUG] dispatch: skipped the record at commit-log offset ${req.commitLogOffset} (topic ${JSON.stringify(req.topic)}, queue ${req.queueId}); ${this.skippedRecords} skipped so far`, err);
+      return true;
+    }
   }
 
   private dispatch(req: DispatchRequest): void {

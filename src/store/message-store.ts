@@ -689,6 +689,8 @@ export class MessageStore {
       putMessageSizeTotal: String(this.putSizeTotalBytes),
       putMessageAverageSize: String(this.putTimesTotal > 0 ? this.putSizeTotalBytes / this.putTimesTotal : 0),
       dispatchBehindBytes: String(this.reput.behindBytes()),
+      // tsmq: records dispatch could not turn into queue entries (logged each; not a Java key).
+      dispatchSkippedRecords: String(this.reput.skippedRecords),
       [`commitLogDiskRatio_${commitLogDir(this.config)}`]: String(disk.physicRatio),
       commitLogDiskRatio: String(disk.physicRatio),
       consumeQueueDiskRatio: String(disk.logicsRatio),

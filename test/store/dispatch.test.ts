@@ -120,3 +120,29 @@ describe("ReputService via the store", () => {
     expect(s.dispatchBehindBytes()).toBe(0);
   });
 });
+
+describe("ReputService isolates a record it cannot dispatch", () => {
+  test("the put answers PUT_OK, the record is skipped and counted, others are served, and a restart re-dispatching it starts", async () => {
+    const s = await stores.open();
+    // A regular file where the topic's consume-queue directory would go: creating the queue
+    // throws ENOTDIR, as a group name resolving through an existing file once did.
+    fs.mkdirSync(path.join(stores.root, "consumequeue"), { recursive: true });
+    fs.writeFileSync(path.join(stores.root, "consumequeue", "Blocked"), "not a directory");
+    expect((await s.putMessage(message("Ok", 0, "before"))).status).toBe("PUT_OK");
+    const blocked = await s.putMessage(message("Blocked", 0, "cannot be queued"));
+    expect(blocked.status).toBe("PUT_OK"); // stored in the commit log: never an error for it
+    expect((await s.putMessage(message("Ok", 0, "after"))).status).toBe("PUT_OK");
+    expect(s.getMessage("g", "Ok", 0, 0, 32).messages.map(bodyOf)).toEqual(["before", "after"]);
+    expect(s.getRuntimeInfo().dispatchSkippedRecords).toBe("1");
+    expect(s.dispatchBehindBytes()).toBe(0);
+    await s.shutdown();
+    stores.untrackAll();
+
+    // Start-up re-dispatches the whole log (queues deleted): the bad record again, skipped again.
+    fs.rmSync(path.join(stores.root, "consumequeue", "Ok"), { recursive: true });
+    const again = await stores.open();
+    expect(again.getMessage("g", "Ok", 0, 0, 32).messages.map(bodyOf)).toEqual(["before", "after"]);
+    expect(again.getRuntimeInfo().dispatchSkippedRecords).toBe("1");
+    expect((await again.putMessage(message("Ok", 0, "next"))).queueOffset).toBe(2);
+  });
+});
