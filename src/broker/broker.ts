@@ -41,6 +41,7 @@ import { TransactionCheckService } from "./transaction/check-service.ts";
 import { EndTransactionProcessor } from "./transaction/end-transaction.ts";
 import { HalfMessageBridge } from "./transaction/half-message-bridge.ts";
 import { resumeCheckHalfMessage } from "./transaction/resume-check.ts";
+import { guardedTask } from "../common/guarded-task.ts";
 
 const log = createLogger("broker");
 
@@ -219,12 +220,15 @@ export class BrokerController {
     this.stats.start();
     if (c.brokerRole !== "SLAVE") this.schedule.start();
     if (c.brokerRole !== "SLAVE") this.transactionCheck.start();
-    this.timers.push(setInterval(() => this.persistOffsets(), c.flushConsumerOffsetInterval));
+    this.timers.push(setInterval(guardedTask("consumer offset persist", () => this.persistOffsets()), c.flushConsumerOffsetInterval));
     this.timers.push(
-      setInterval(() => {
-        this.consumers.scanNotActiveChannels();
-        this.producers.scanNotActiveChannels();
-      }, CLIENT_SCAN_INTERVAL_MS),
+      setInterval(
+        guardedTask("client channel scan", () => {
+          this.consumers.scanNotActiveChannels();
+          this.producers.scanNotActiveChannels();
+        }),
+        CLIENT_SCAN_INTERVAL_MS,
+      ),
     );
 
     this.registration = new NamesrvRegistration(
@@ -246,7 +250,7 @@ export class BrokerController {
     this.topics.onChange = () => this.registration?.registerAllOneway();
     if (this.namesrvAddrs.length > 0) {
       await this.registration.registerAll();
-      this.timers.push(setInterval(() => void this.registration?.registerAll(), clampRegisterPeriodMs(c.registerNameServerPeriod)));
+      this.timers.push(setInterval(guardedTask("namesrv registration", () => this.registration?.registerAll()), clampRegisterPeriodMs(c.registerNameServerPeriod)));
     }
     this.slaveSync?.start(c.slaveSynchronizeInterval, this.opts.slaveSyncFirstDelayMs);
     log.info(`broker ${c.brokerName} started as ${c.brokerRole} (id ${c.brokerId}, HA ${haServerAddr}): port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}`);

@@ -5,6 +5,7 @@
 import type { RemotingCommand } from "../remoting/command.ts";
 import type { Connection } from "../remoting/connection.ts";
 import type { MessageFilter } from "../store/store-types.ts";
+import { guardedTask } from "../common/guarded-task.ts";
 
 export interface SuspendedPull {
   request: RemotingCommand;
@@ -90,7 +91,7 @@ export class PullRequestHoldService {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.checkAll(), this.checkIntervalMs);
+    this.timer = setInterval(guardedTask("long polling check", () => this.checkAll()), this.checkIntervalMs);
   }
 
   shutdown(): void {

@@ -3,6 +3,8 @@
 // over the last 10, 60 and 600 seconds, and the totals are recorded every midnight (UTC). Also the
 // per-group pull TPS of GET_CONSUME_STATS (Java BrokerStatsManager GROUP_GET_NUMS, by minute).
 
+import { guardedTask } from "../common/guarded-task.ts";
+
 /** Java FREQUENCY_OF_SAMPLING. */
 export const SAMPLE_INTERVAL_MS = 1_000;
 /** Java MAX_RECORDS_OF_SAMPLING: 600 one-second intervals (the longest window). */
@@ -77,7 +79,7 @@ export class RuntimeStats {
 
   start(): void {
     this.sample();
-    this.sampleTimer = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
+    this.sampleTimer = setInterval(guardedTask("runtime stats sample", () => this.sample()), SAMPLE_INTERVAL_MS);
     this.sampleTimer.unref();
     this.scheduleMorning();
   }
@@ -146,7 +148,7 @@ export class RuntimeStats {
     const nowMs = this.source.now();
     const nextMidnightMs = (Math.floor(nowMs / DAY_MS) + 1) * DAY_MS;
     this.morningTimer = setTimeout(() => {
-      this.recordMorning();
+      guardedTask("runtime stats midnight sample", () => this.recordMorning())();
       this.scheduleMorning();
     }, nextMidnightMs - nowMs);
     this.morningTimer.unref();

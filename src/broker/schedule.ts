@@ -9,6 +9,7 @@ import { SystemTopic } from "../common/topic.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
 import { parseDelayLevels } from "../common/delay-levels.ts";
+import { guardedTask } from "../common/guarded-task.ts";
 
 /** Java: first run of each level 1 s after start. */
 const FIRST_RUN_DELAY_MS = 1_000;
@@ -79,7 +80,7 @@ export class ScheduleMessageService {
     if (this.running) return;
     this.running = true;
     for (let level = 1; level <= this.maxLevel; level++) this.schedule(level, FIRST_RUN_DELAY_MS);
-    this.persistTimer = setInterval(() => this.persist(), this.flushDelayOffsetIntervalMs);
+    this.persistTimer = setInterval(guardedTask("delay offset persist", () => this.persist()), this.flushDelayOffsetIntervalMs);
   }
 
   shutdown(): void {
@@ -115,7 +116,7 @@ export class ScheduleMessageService {
 
   private schedule(level: number, delayMs: number): void {
     if (!this.running) return;
-    this.timers.set(level, setTimeout(() => void this.run(level), delayMs));
+    this.timers.set(level, setTimeout(guardedTask(`schedule level ${level}`, () => this.run(level)), delayMs));
   }
 
   private async run(level: number): Promise<void> {

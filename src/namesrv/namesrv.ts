@@ -17,6 +17,7 @@ import { RemotingServer } from "../remoting/server.ts";
 import { KvConfig, NAMESPACE_ORDER_TOPIC_CONFIG } from "./kv-config.ts";
 import { decodeRegisterBrokerBody, RegisterBodyError, toDataVersion } from "./register-body.ts";
 import { RouteInfo } from "./route-info.ts";
+import { guardedTask } from "../common/guarded-task.ts";
 
 const log = createLogger("namesrv");
 
@@ -94,7 +95,7 @@ export class NameServer {
   async start(): Promise<void> {
     await this.kv.load();
     await this.server.start();
-    this.scanTimer = setInterval(() => this.scanNotActiveBrokers(), this.scanIntervalMs);
+    this.scanTimer = setInterval(guardedTask("namesrv broker scan", () => this.scanNotActiveBrokers()), this.scanIntervalMs);
     log.info(`listening on port ${this.server.port}`);
   }
 

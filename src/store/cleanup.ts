@@ -9,6 +9,7 @@ import type { ConsumeQueue } from "./consume-queue.ts";
 import type { IndexService } from "./index-service.ts";
 import type { MappedFileQueue } from "./mapped-file-queue.ts";
 import type { StoreConfig } from "./store-config.ts";
+import { guardedTask } from "../common/guarded-task.ts";
 
 const log = createLogger("cleanup");
 
@@ -126,18 +127,13 @@ export class CleanupService {
     if (this.timer) return;
     const startedMs = this.t.now();
     this.checkDisk();
-    this.timer = setInterval(() => {
-      if (this.t.now() - startedMs >= CLEANUP_FIRST_DELAY_MS) this.safeRun();
-      else this.checkDisk();
-    }, this.t.config.cleanResourceInterval);
-  }
-
-  private safeRun(): void {
-    try {
-      this.runOnce();
-    } catch (err) {
-      log.error("cleanup round failed", err);
-    }
+    this.timer = setInterval(
+      guardedTask("store cleanup", () => {
+        if (this.t.now() - startedMs >= CLEANUP_FIRST_DELAY_MS) this.runOnce();
+        else this.checkDisk();
+      }),
+      this.t.config.cleanResourceInterval,
+    );
   }
 
   stop(): void {

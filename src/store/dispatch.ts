@@ -19,6 +19,7 @@ import { topicAsciiKeyHash, topicKeyHash } from "./index-file.ts";
 import type { IndexService } from "./index-service.ts";
 import type { MappedFileQueue } from "./mapped-file-queue.ts";
 import type { MessageArrivingListener } from "./store-types.ts";
+import { guardedTask } from "../common/guarded-task.ts";
 
 const log = createLogger("dispatch");
 
@@ -396,7 +397,7 @@ export class ReputService {
   /** Starts the background catch-up for appends made outside putMessage (HA, recovery). */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.dispatchAvailable(), DISPATCH_CATCH_UP_INTERVAL_MS);
+    this.timer = setInterval(guardedTask("dispatch catch-up", () => this.dispatchAvailable()), DISPATCH_CATCH_UP_INTERVAL_MS);
     this.timer.unref?.();
   }
 

@@ -7,6 +7,7 @@ import { createLogger } from "../../log.ts";
 import { encodeOffsetReport, OFFSET_REPORT_SIZE_BYTES, TransferFrameDecoder } from "./ha-codec.ts";
 import { HASocketWriter } from "./ha-socket-writer.ts";
 import type { HAClientRuntimeInfo, HAConfig, HAStore } from "./ha-types.ts";
+import { guardedTask } from "../../common/guarded-task.ts";
 
 const log = createLogger("ha-slave");
 
@@ -67,7 +68,7 @@ export class HAClient {
     if (this.started) return;
     this.started = true;
     if (this.masterAddress === null && this.config.haMasterAddress) this.masterAddress = this.config.haMasterAddress;
-    this.tickTimer = setInterval(() => this.tick(), CLIENT_TICK_INTERVAL_MS);
+    this.tickTimer = setInterval(guardedTask("HA client tick", () => this.tick()), CLIENT_TICK_INTERVAL_MS);
     this.connect();
   }
 

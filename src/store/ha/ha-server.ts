@@ -5,6 +5,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import { createLogger } from "../../log.ts";
 import { HAConnection, type HAConnectionHost } from "./ha-connection.ts";
 import type { HAConfig, HAConnectionRuntimeInfo, HAStore } from "./ha-types.ts";
+import { guardedTask } from "../../common/guarded-task.ts";
 
 const log = createLogger("ha-master");
 
@@ -46,7 +47,7 @@ export class HAServer implements HAConnectionHost {
         error: (socket, error) => socket.data?.connection?.close(`socket error: ${error.message}`),
       },
     });
-    this.timer = setInterval(() => this.tick(), SERVER_TICK_INTERVAL_MS);
+    this.timer = setInterval(guardedTask("HA server tick", () => this.tick()), SERVER_TICK_INTERVAL_MS);
     log.info(`HA server listening on ${hostname}:${this.listener.port}`);
     return this.listener.port;
   }
