@@ -27,3 +27,21 @@ describe("HeaderReader.int (Java Long.parseLong after trim)", () => {
     expect(new HeaderReader({}).optInt("e")).toBeUndefined();
   });
 });
+
+describe("HeaderReader.longBound (a Java long only compared: time range ends)", () => {
+  const read = (v: string) => new HeaderReader({ x: v }).longBound("x");
+
+  test("safe integers read as they are", () => {
+    expect([read("0"), read("1700000000000"), read("-1")]).toEqual([0, 1_700_000_000_000, -1]);
+  });
+
+  test("Long.MAX_VALUE / MIN_VALUE (the Java client's 'no end') clamp to the safe range", () => {
+    expect(read("9223372036854775807")).toBe(Number.MAX_SAFE_INTEGER);
+    expect(read("-9223372036854775808")).toBe(-Number.MAX_SAFE_INTEGER);
+  });
+
+  test("beyond Java's long range: refused like Long.parseLong", () => {
+    expect(() => read("9223372036854775808")).toThrow("the custom field <x> is out of range: 9223372036854775808");
+    expect(() => read("-9223372036854775809")).toThrow("the custom field <x> is out of range");
+  });
+});

@@ -25,12 +25,26 @@ export class HeaderReader {
     return v === undefined ? undefined : parseInteger(name, v);
   }
 
+  /**
+   * A Java long that is only compared, never stored or echoed: the ends of a time range. Clients
+   * send Long.MAX_VALUE for "no end" (viewMessage by uniq key, mqadmin queryMsgByKey), which a
+   * double cannot hold exactly; any long beyond 2^53 is clamped to ±MAX_SAFE_INTEGER, which
+   * compares the same against every real timestamp. Values outside Java's long range still fail.
+   */
+  longBound(name: string): number {
+    return parseInteger(name, this.str(name), true);
+  }
+
   /** Java Boolean.parseBoolean: only "true" (any case) is true. */
   bool(name: string, fallback = false): boolean {
     const v = this.ext[name];
     return v === undefined ? fallback : v.toLowerCase() === "true";
   }
 }
+
+/** Java's long range: a header value outside it fails Long.parseLong in Java too. */
+const JAVA_LONG_MIN = -(2n ** 63n);
+const JAVA_LONG_MAX = 2n ** 63n - 1n;
 
 /** Digits a safe integer can have without a range check (2^53 has 16). */
 const FAST_PATH_MAX_DIGITS = 15;
@@ -39,7 +53,7 @@ const FAST_PATH_MAX_DIGITS = 15;
  * A decimal integer like Java's Long.parseLong after a trim. Plain digits (every header a client
  * sends) take a digit loop; anything else goes through the regex, which also names the problem.
  */
-function parseInteger(name: string, text: string): number {
+function parseInteger(name: string, text: string, clampToSafe = false): number {
   const negative = text.charCodeAt(0) === 45; // '-'
   const start = negative ? 1 : 0;
   const length = text.length - start;
@@ -56,6 +70,8 @@ function parseInteger(name: string, text: string): number {
   const t = text.trim();
   if (!/^-?\d+$/.test(t)) throw new Error(`the custom field <${name}> is not an integer: ${text}`);
   const n = Number(t);
-  if (!Number.isSafeInteger(n)) throw new Error(`the custom field <${name}> is out of range: ${text}`);
-  return n;
+  if (Number.isSafeInteger(n)) return n;
+  const big = BigInt(t);
+  if (!clampToSafe || big < JAVA_LONG_MIN || big > JAVA_LONG_MAX) throw new Error(`the custom field <${name}> is out of range: ${text}`);
+  return big < 0n ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
 }

@@ -23,7 +23,7 @@ export class QueryProcessor {
 
   searchOffsetByTimestamp(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const offset = this.broker.store.getOffsetInQueueByTime(h.str("topic"), h.int("queueId"), h.int("timestamp"));
+    const offset = this.broker.store.getOffsetInQueueByTime(h.str("topic"), h.int("queueId"), h.longBound("timestamp"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
   }
 
@@ -38,8 +38,8 @@ export class QueryProcessor {
     const topic = h.str("topic");
     const key = h.str("key");
     let maxNum = h.int("maxNum");
-    const begin = h.int("beginTimestamp");
-    const end = h.int("endTimestamp");
+    const begin = h.longBound("beginTimestamp");
+    const end = h.longBound("endTimestamp");
     const config = this.broker.config;
     if (h.bool("_UNIQUE_KEY_QUERY")) maxNum = config.defaultQueryMaxNum;
     maxNum = Math.max(1, Math.min(maxNum, config.maxMsgsNumBatch));
