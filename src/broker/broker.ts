@@ -28,6 +28,7 @@ import { ClientManageProcessor } from "./processors/client-manage.ts";
 import { ConsumerManageProcessor } from "./processors/consumer-manage.ts";
 import { PullProcessor } from "./processors/pull.ts";
 import { QueryProcessor } from "./processors/query.ts";
+import { ReplyProcessor } from "./processors/reply.ts";
 import { SendBackProcessor } from "./processors/send-back.ts";
 import { SendProcessor } from "./processors/send.ts";
 import { ProducerManager } from "./producer-manager.ts";
@@ -332,6 +333,7 @@ export class BrokerController {
   private registerProcessors(pull: PullProcessor): void {
     const send = new SendProcessor(this);
     const sendBack = new SendBackProcessor(this);
+    const reply = new ReplyProcessor(this, send);
     const client = new ClientManageProcessor(this);
     const consumer = new ConsumerManageProcessor(this);
     const query = new QueryProcessor(this);
@@ -341,6 +343,8 @@ export class BrokerController {
       [RequestCode.SEND_MESSAGE, (r, c) => send.process(r, c)],
       [RequestCode.SEND_MESSAGE_V2, (r, c) => send.process(r, c)],
       [RequestCode.SEND_BATCH_MESSAGE, (r, c) => send.process(r, c)],
+      [RequestCode.SEND_REPLY_MESSAGE, (r, c) => reply.process(r, c)],
+      [RequestCode.SEND_REPLY_MESSAGE_V2, (r, c) => reply.process(r, c)],
       [RequestCode.CONSUMER_SEND_MSG_BACK, (r) => sendBack.process(r)],
       [RequestCode.END_TRANSACTION, (r, c) => endTransaction.process(r, c)],
       [RequestCode.RESUME_CHECK_HALF_MESSAGE, (r) => resumeCheckHalfMessage(this.transactionBridge, r)],

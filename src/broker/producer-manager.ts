@@ -1,5 +1,6 @@
 // Live producers per group (Java ProducerManager, storage doc §12.2): used for
-// GET_PRODUCER_CONNECTION_LIST and to find a channel for transaction check-backs.
+// GET_PRODUCER_CONNECTION_LIST, to find a channel for transaction check-backs, and the channel of
+// a client id for pushing replies (request–reply).
 
 import type { Connection } from "../remoting/connection.ts";
 import { CHANNEL_EXPIRED_TIMEOUT_MS, type ClientChannelInfo } from "./client-channel.ts";
@@ -9,6 +10,11 @@ export const MAX_PRODUCER_GROUPS = 100_000;
 
 export class ProducerManager {
   readonly groups = new Map<string, Map<Connection, ClientChannelInfo>>();
+  /**
+   * Client id → its latest channel (Java clientChannelTable). Bounded by the registered channels:
+   * an entry is added only with one and removed with it.
+   */
+  private readonly byClientId = new Map<string, ClientChannelInfo>();
 
   register(group: string, channel: ClientChannelInfo): void {
     let channels = this.groups.get(group);
@@ -18,13 +24,23 @@ export class ProducerManager {
       this.groups.set(group, channels);
     }
     channels.set(channel.conn, channel);
+    this.byClientId.set(channel.clientId, channel);
   }
 
   unregister(group: string, conn: Connection): void {
     const channels = this.groups.get(group);
     if (!channels) return;
+    const channel = channels.get(conn);
     channels.delete(conn);
     if (channels.size === 0) this.groups.delete(group);
+    // Like Java, leaving one group forgets the client id; its next heartbeat brings it back.
+    if (channel && this.byClientId.get(channel.clientId)?.conn === conn) this.byClientId.delete(channel.clientId);
+  }
+
+  /** The live channel of a client id (the REPLY_TO_CLIENT of a reply), undefined if none. */
+  findChannel(clientId: string): ClientChannelInfo | undefined {
+    const channel = this.byClientId.get(clientId);
+    return channel && !channel.conn.closed ? channel : undefined;
   }
 
   onConnectionClose(conn: Connection): void {

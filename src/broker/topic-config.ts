@@ -8,6 +8,7 @@ import {
   SystemTopic,
   isInherited,
   newTopicConfig,
+  replyTopic,
   topicConfigFromJson,
   topicConfigToJson,
   type TopicConfig,
@@ -68,7 +69,7 @@ export class TopicConfigManager extends VersionedConfigTable<TopicConfig, "topic
     add(newTopicConfig(SystemTopic.OFFSET_MOVED_EVENT, { readQueueNums: 1, writeQueueNums: 1 }));
     add(newTopicConfig(SystemTopic.SCHEDULE, { readQueueNums: 18, writeQueueNums: 18 }));
     if (s.traceTopicEnable) add(newTopicConfig(s.msgTraceTopicName, { readQueueNums: 1, writeQueueNums: 1 }));
-    add(newTopicConfig(`${s.brokerClusterName}_REPLY_TOPIC`, { readQueueNums: 1, writeQueueNums: 1 }));
+    add(newTopicConfig(replyTopic(s.brokerClusterName), { readQueueNums: 1, writeQueueNums: 1 }));
   }
 
 

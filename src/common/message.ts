@@ -25,7 +25,20 @@ export const Prop = {
   TRANSACTION_CHECK_TIMES: "TRANSACTION_CHECK_TIMES",
   CHECK_IMMUNITY_TIME_IN_SECONDS: "CHECK_IMMUNITY_TIME_IN_SECONDS",
   CLUSTER: "CLUSTER",
+  // Request–reply (RocketMQ 4.6+).
+  CORRELATION_ID: "CORRELATION_ID",
+  REPLY_TO_CLIENT: "REPLY_TO_CLIENT",
+  /** Java PROPERTY_MESSAGE_TTL: the requester's timeout in ms. */
+  TTL: "TTL",
+  /** Java PROPERTY_REPLY_MESSAGE_ARRIVE_TIME: when the requester's client received the reply. */
+  ARRIVE_TIME: "ARRIVE_TIME",
+  PUSH_REPLY_TIME: "PUSH_REPLY_TIME",
+  /** Java PROPERTY_MESSAGE_TYPE: REPLY_MESSAGE_FLAG marks a reply. */
+  MSG_TYPE: "MSG_TYPE",
 } as const;
+
+/** Java MixAll.REPLY_MESSAGE_FLAG: the MSG_TYPE of a reply, which producers send as SEND_REPLY_MESSAGE(_V2). */
+export const REPLY_MESSAGE_FLAG = "reply";
 
 /** Message sysFlag bits (MessageSysFlag.java). */
 export const SysFlag = {

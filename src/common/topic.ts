@@ -135,6 +135,11 @@ export function isNotAllowedSendTopic(topic: string): boolean {
   return NOT_ALLOWED_SEND_TOPICS.has(topic);
 }
 
+/** Java MixAll.getReplyTopic: the per-cluster topic replies are sent to (every broker creates it). */
+export function replyTopic(clusterName: string): string {
+  return `${clusterName}_REPLY_TOPIC`;
+}
+
 export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
 export const DLQ_GROUP_TOPIC_PREFIX = "%DLQ%";
 

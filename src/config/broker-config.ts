@@ -73,6 +73,8 @@ function brokerConfigSchema() {
     regionId: javaString("DefaultRegion"),
     traceOn: javaBoolean(true),
     startAcceptSendRequestTimeStamp: javaLong(0),
+    /** Replies (SEND_REPLY_MESSAGE) are also stored in <cluster>_REPLY_TOPIC, not only pushed. */
+    storeReplyMessageEnable: javaBoolean(true),
     brokerFastFailureEnable: javaBoolean(true),
     waitTimeMillsInSendQueue: javaLong(200),
     waitTimeMillsInPullQueue: javaLong(5_000),

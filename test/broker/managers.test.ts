@@ -208,6 +208,25 @@ describe("ConsumerManager", () => {
     expect(p.groups.size).toBe(0);
     expect(pc.closedCount).toBe(1);
   });
+
+  test("findChannel: a client id's latest producer channel, forgotten when it unregisters or closes", () => {
+    const p = new ProducerManager();
+    const old = fakeConn(5);
+    const now = fakeConn(6);
+    const info = (conn: Connection) => ({ conn, clientId: "192.0.2.2@requester", language: "JAVA", version: 409, lastUpdateMs: Date.now() });
+    p.register("pg", info(old));
+    p.register("pg", info(now)); // reconnected: the newer channel wins
+    expect(p.findChannel("192.0.2.2@requester")?.conn).toBe(now);
+    p.unregister("pg", old); // the stale channel leaving does not forget the live one
+    expect(p.findChannel("192.0.2.2@requester")?.conn).toBe(now);
+    now.close();
+    expect(p.findChannel("192.0.2.2@requester")).toBeUndefined();
+    p.unregister("pg", now);
+    p.register("pg", info(fakeConn(7)));
+    expect(p.findChannel("192.0.2.2@requester")).toBeDefined();
+    p.onConnectionClose(p.findChannel("192.0.2.2@requester")!.conn);
+    expect(p.findChannel("192.0.2.2@requester")).toBeUndefined();
+  });
 });
 
 describe("RebalanceLockManager", () => {

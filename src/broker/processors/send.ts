@@ -1,6 +1,6 @@
-// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320): validation, topic
-// auto-creation, %RETRY% → %DLQ% routing, delay levels, store put and response header
-// (protocol doc 3.3.2, storage doc §12.3).
+// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320): validation (shared with
+// SEND_REPLY_MESSAGE, reply.ts), topic auto-creation, %RETRY% → %DLQ% routing, delay levels,
+// store put and response header (protocol doc 3.3.2, storage doc §12.3).
 
 import { andThen, type MaybePromise } from "../../common/maybe-promise.ts";
 import type { MessageBatch } from "../../common/message-codec.ts";
@@ -152,8 +152,8 @@ export function putResultToResponse(request: RemotingCommand, result: PutMessage
   return response;
 }
 
-/** A send request that passed the checks common to single and batch sends. */
-interface ValidatedSend {
+/** A send request that passed the checks common to single, batch and reply sends. */
+export interface ValidatedSend {
   request: RemotingCommand;
   conn: Connection;
   header: SendRequestHeader;
@@ -174,7 +174,16 @@ export class SendProcessor {
    * waited for (ASYNC_FLUSH, no slave ack): no async layer of its own (common/maybe-promise.ts).
    */
   process(request: RemotingCommand, conn: Connection): MaybePromise<RemotingCommand> {
-    const v2 = request.code !== RequestCode.SEND_MESSAGE;
+    const send = this.validate(request, conn, request.code !== RequestCode.SEND_MESSAGE);
+    if (send instanceof RemotingCommand) return send;
+    return send.header.batch ? this.sendBatch(send) : this.sendOne(send);
+  }
+
+  /**
+   * Reads the header (V1 or V2 short keys) and runs the checks every send shares (Java msgCheck and
+   * the size checks), creating the topic when allowed; a refusal comes back as the response.
+   */
+  validate(request: RemotingCommand, conn: Connection, v2: boolean): ValidatedSend | RemotingCommand {
     const header = parseSendHeader(request, v2);
     const ext: Record<string, string> = {
       MSG_REGION: this.broker.config.regionId,
@@ -214,8 +223,7 @@ export class SendProcessor {
       return reply(ResponseCode.MESSAGE_ILLEGAL, `the message properties length ${propertiesBytes} bytes exceeds ${MAX_PROPERTIES_SIZE_BYTES} bytes`);
     }
     const queueId = header.queueId < 0 ? randomQueue(topicConfig.writeQueueNums) : header.queueId;
-    const send: ValidatedSend = { request, conn, header, topicConfig, queueId, body, ext, reply };
-    return header.batch ? this.sendBatch(send) : this.sendOne(send);
+    return { request, conn, header, topicConfig, queueId, body, ext, reply };
   }
 
   private sendOne(send: ValidatedSend): MaybePromise<RemotingCommand> {
