@@ -21,7 +21,8 @@ const BOOT_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
 /**
  * Small heaps (Apache's scripts default to 8 GB for the broker) and the module opens RocketMQ 4.9's
- * store needs on Java 17 (it unmaps files through sun.nio.ch / java.nio internals).
+ * store needs on Java 17 (it unmaps files through sun.nio.ch / java.nio internals, and deleting a
+ * topic's consume queue cleans its buffers through jdk.internal.ref.Cleaner).
  */
 const SERVER_JVM_OPTIONS = [
   "-Xms128m",
@@ -32,6 +33,7 @@ const SERVER_JVM_OPTIONS = [
   "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
   "--add-opens=java.base/java.lang=ALL-UNNAMED",
   "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+  "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
 ];
 
 /** Defaults for Apache brokers in tests: small segments, topics auto-created, like tsmq-cluster.ts. */
