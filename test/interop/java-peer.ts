@@ -169,7 +169,7 @@ export async function runJava(scenario: string, args: Record<string, string | nu
   const classpath = await ensureJavaPeer();
   const home = scratchHome();
   const proc = Bun.spawn(javaArgs(classpath, home, scenario, args, opts), { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-  return track(proc, home, `${scenario} ${JSON.stringify(args)}`, opts.timeoutMs ?? SCENARIO_TIMEOUT_MS);
+  return trackPeer(proc, home, `java ${scenario} ${JSON.stringify(args)}`, opts.timeoutMs ?? SCENARIO_TIMEOUT_MS, runningJvms);
 }
 
 /** Runs any Java main class from the peer's classpath (mqadmin, the benchmark) and gives its output and exit code. */
@@ -185,7 +185,11 @@ export async function runJavaMain(mainClass: string, argv: string[], opts: JavaR
   return { code, stdout, stderr };
 }
 
-function track(proc: Subprocess<"pipe", "pipe", "pipe">, home: string, label: string, timeoutMs: number): JavaRun {
+/**
+ * Follows one peer subprocess speaking the scenario line protocol (EVENT/RESULT/ERROR lines; the Go
+ * peer speaks it too); removes its scratch `home` when it exits. `running` holds it until then.
+ */
+export function trackPeer(proc: Subprocess<"pipe", "pipe", "pipe">, home: string, label: string, timeoutMs: number, running: Set<JavaRun>): JavaRun {
   let output = "";
   let pending = "";
   const events: JavaEvent[] = [];
@@ -224,11 +228,11 @@ function track(proc: Subprocess<"pipe", "pipe", "pipe">, home: string, label: st
     await pumps;
     clearTimeout(killTimer);
     exited = true;
-    runningJvms.delete(run);
+    running.delete(run);
     fs.rmSync(home, { recursive: true, force: true });
     for (const w of waiters) w();
   });
-  const failure = (why: string) => new Error(`java ${label}: ${why}${errorLine ? `\n${errorLine}` : ""}\n--- output ---\n${output.slice(-20_000)}`);
+  const failure = (why: string) => new Error(`${label}: ${why}${errorLine ? `\n${errorLine}` : ""}\n--- output ---\n${output.slice(-20_000)}`);
 
   const run: JavaRun = {
     proc,
@@ -265,7 +269,7 @@ function track(proc: Subprocess<"pipe", "pipe", "pipe">, home: string, label: st
       await done;
     },
   };
-  runningJvms.add(run);
+  running.add(run);
   return run;
 }
 
