@@ -27,3 +27,18 @@ describe("HeaderReader.int (Java Long.parseLong after trim)", () => {
     expect(new HeaderReader({}).optInt("e")).toBeUndefined();
   });
 });
+
+describe("HeaderReader.bound (a Java long that only bounds a range)", () => {
+  const read = (v: string) => new HeaderReader({ x: v }).bound("x");
+
+  test("Java Long.MAX_VALUE / MIN_VALUE saturate at the safe-integer range, smaller values are exact", () => {
+    expect(read("9223372036854775807")).toBe(Number.MAX_SAFE_INTEGER); // mqadmin queryMsgByKey's endTimestamp
+    expect(read("-9223372036854775808")).toBe(-Number.MAX_SAFE_INTEGER);
+    expect([read("0"), read(" 1700000000000 ")]).toEqual([0, 1_700_000_000_000]);
+  });
+
+  test("not an integer or missing: the remark names the field", () => {
+    expect(() => read("soon")).toThrow("the custom field <x> is not an integer: soon");
+    expect(() => new HeaderReader({}).bound("x")).toThrow("the custom field <x> is null");
+  });
+});

@@ -20,6 +20,17 @@ export class HeaderReader {
     return parseInteger(name, this.str(name));
   }
 
+  /**
+   * A Java long that only bounds a range (QUERY_MESSAGE's begin/end timestamps). mqadmin's
+   * queryMsgByKey sends endTimestamp Long.MAX_VALUE for "no upper bound", past a double's exact
+   * range, so the value saturates at ±MAX_SAFE_INTEGER instead of failing: order is all callers use.
+   */
+  bound(name: string): number {
+    const text = this.str(name).trim();
+    if (!/^-?\d+$/.test(text)) throw new Error(`the custom field <${name}> is not an integer: ${text}`);
+    return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Number(text)));
+  }
+
   optInt(name: string): number | undefined {
     const v = this.ext[name];
     return v === undefined ? undefined : parseInteger(name, v);

@@ -38,8 +38,8 @@ export class QueryProcessor {
     const topic = h.str("topic");
     const key = h.str("key");
     let maxNum = h.int("maxNum");
-    const begin = h.int("beginTimestamp");
-    const end = h.int("endTimestamp");
+    const begin = h.bound("beginTimestamp");
+    const end = h.bound("endTimestamp");
     const config = this.broker.config;
     if (h.bool("_UNIQUE_KEY_QUERY")) maxNum = config.defaultQueryMaxNum;
     maxNum = Math.max(1, Math.min(maxNum, config.maxMsgsNumBatch));
