@@ -609,6 +609,30 @@ export class MessageStore {
     }
   }
 
+  /**
+   * CLEAN_EXPIRED_CONSUMEQUEUE (Java cleanExpiredConsumerQueue): destroys every queue whose last
+   * entry ends below the commit log's first byte, since all it indexes is gone; the schedule
+   * topic's queues are kept (their offsets drive delay delivery). Returns the queues destroyed.
+   */
+  cleanExpiredConsumeQueues(): number {
+    const minPhyOffset = this.commitLog.getMinOffset();
+    let destroyed = 0;
+    for (const [topic, byId] of this.queues) {
+      if (topic === SystemTopic.SCHEDULE) continue;
+      for (const [queueId, cq] of byId) {
+        // -1: nothing written yet (a queue created just now), not expired.
+        if (cq.maxPhysicOffset === -1 || cq.maxPhysicOffset >= minPhyOffset) continue;
+        cq.destroy();
+        fs.rmSync(cq.dir, { recursive: true, force: true });
+        byId.delete(queueId);
+        this.topicQueueTable.delete(queueKey(topic, queueId));
+        destroyed++;
+      }
+      if (byId.size === 0) this.queues.delete(topic);
+    }
+    return destroyed;
+  }
+
   /** Deletes the queues of every topic not in `keep` (system schedule / op-half topics are kept). */
   cleanUnusedTopic(keep: Set<string>): void {
     const unused = new Set<string>();

@@ -78,3 +78,26 @@ describe("cleanup", () => {
     expect(dataSegments().length).toBe(1); // all expired, but the active segment stays
   });
 });
+
+describe("cleanExpiredConsumeQueues (mqadmin cleanExpiredCQ)", () => {
+  test("destroys queues whose every entry is below the commit-log minimum, keeps live ones", async () => {
+    const nowMs = Date.now();
+    const otherHour = String((new Date(nowMs).getHours() + 2) % 24);
+    const s = await stores.open({ fileReservedTime: 1, deleteWhen: otherHour }, { diskUsedRatio: () => 0.1 });
+    for (let i = 0; i < 3; i++) await s.putMessage(message("Old", 1, `old${i}`));
+    for (let i = 0; i < 60; i++) await s.putMessage(message("Live", 0, `m${i}`));
+    const clDir = path.join(stores.root, "commitlog");
+    const old = new Date(nowMs - 5 * HOUR_MS);
+    for (const name of fs.readdirSync(clDir).filter((n) => /^\d{20}$/.test(n))) fs.utimesSync(path.join(clDir, name), old, old);
+    expect(s.runCleanup(true).commitLogFilesDeleted).toBeGreaterThan(0);
+    expect(s.getMaxOffsetInQueue("Old", 1)).toBe(3); // retention leaves the last queue segment in place
+
+    expect(s.cleanExpiredConsumeQueues()).toBe(1);
+    expect(s.getMaxOffsetInQueue("Old", 1)).toBe(0);
+    expect(fs.existsSync(path.join(stores.root, "consumequeue", "Old", "1"))).toBe(false);
+    expect(s.getMaxOffsetInQueue("Live", 0)).toBe(60);
+    // Nothing left to clean: a second call destroys nothing.
+    expect(s.cleanExpiredConsumeQueues()).toBe(0);
+  });
+});
+

@@ -88,6 +88,7 @@ export class AdminProcessor {
       [RequestCode.GET_PRODUCER_CONNECTION_LIST, (r) => this.getProducerConnections(r)],
       [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (r) => this.queryTopicConsumeByWho(r)],
       [RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (r) => this.resetOffset(r)],
+      [RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE, (r) => this.cleanExpiredConsumeQueues(r)],
       [RequestCode.GET_CONSUMER_RUNNING_INFO, (r) => this.forwardToConsumer(r, undefined)],
       [RequestCode.CONSUME_MESSAGE_DIRECTLY, (r) => this.consumeMessageDirectly(r)],
     ];
@@ -154,6 +155,12 @@ export class AdminProcessor {
     const group = h.str("groupName");
     this.broker.groups.delete(group);
     if (h.bool("removeOffset")) this.broker.offsets.removeGroup(group);
+    return this.ok(request);
+  }
+
+  /** mqadmin cleanExpiredCQ: Java answers SUCCESS without a body whatever was destroyed. */
+  private cleanExpiredConsumeQueues(request: RemotingCommand): RemotingCommand {
+    this.broker.store.cleanExpiredConsumeQueues();
     return this.ok(request);
   }
 
