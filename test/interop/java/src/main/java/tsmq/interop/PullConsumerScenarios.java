@@ -15,10 +15,13 @@ import org.apache.rocketmq.client.consumer.PullStatus;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.MixAll;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.RemotingClient;
+import org.apache.rocketmq.remoting.protocol.RemotingCommand;
 
 /** Pull consumers: DefaultLitePullConsumer (subscribe, assign, seek, commits) and DefaultMQPullConsumer. */
 final class PullConsumerScenarios {
@@ -33,6 +36,7 @@ final class PullConsumerScenarios {
         all.put("pull.liteSubscribeRestart", PullConsumerScenarios::liteSubscribeRestart);
         all.put("pull.liteAssignSeek", PullConsumerScenarios::liteAssignSeek);
         all.put("pull.defaultPull", PullConsumerScenarios::defaultPull);
+        all.put("pull.sendPollWire", PullConsumerScenarios::sendPollWire);
     }
 
     private static String body(MessageExt m) {
@@ -223,5 +227,54 @@ final class PullConsumerScenarios {
         c2.shutdown();
         out.result(Out.map("queues", queues.size(), "initialOffsetSum", initialOffsetSum, "pulled", new TreeSet<>(all).size(),
             "tagA", tagA.size(), "tagAOnly", tagA.stream().allMatch(b -> Integer.parseInt(b.substring(b.lastIndexOf('-') + 1)) % 2 == 0), "stored", stored));
+    }
+
+    /**
+     * The addresses the client has channels to, named "namesrv", "broker" (listenPort) or "vip"
+     * (listenPort - 2). NettyRemotingClient keeps them in a private table: read it reflectively.
+     */
+    private static List<String> channelKinds(RemotingClient client, String namesrv, String brokerAddr) throws Exception {
+        java.lang.reflect.Field f = client.getClass().getDeclaredField("channelTables");
+        f.setAccessible(true);
+        String vipAddr = MixAll.brokerVIPChannel(true, brokerAddr);
+        TreeSet<String> kinds = new TreeSet<>();
+        for (Object key : ((Map<?, ?>) f.get(client)).keySet()) {
+            if (key.equals(namesrv)) kinds.add("namesrv");
+            else if (key.equals(brokerAddr)) kinds.add("broker");
+            else if (key.equals(vipAddr)) kinds.add("vip");
+            else kinds.add("other " + key);
+        }
+        return new ArrayList<>(kinds);
+    }
+
+    /**
+     * {@code count} sync sends and a lite pull consumer that polls each body once, under the JVM's
+     * -Drocketmq.serialize.type and the {@code vipChannel} argument; the result names the header
+     * serialization the client used and the broker ports the producer connected to.
+     */
+    static void sendPollWire(Args args, Out out) throws Exception {
+        String topic = args.str("topic");
+        int count = args.integer("count", 20);
+        DefaultMQProducer producer = Clients.producer(args, "wire_producer");
+        producer.start();
+        int ok = 0;
+        String brokerName = null;
+        for (int i = 0; i < count; i++) {
+            SendResult r = producer.send(new Message(topic, "TagW", ("wire-" + i).getBytes(StandardCharsets.UTF_8)));
+            if (r.getSendStatus() == SendStatus.SEND_OK) ok++;
+            brokerName = r.getMessageQueue().getBrokerName();
+        }
+        var factory = producer.getDefaultMQProducerImpl().getmQClientFactory();
+        List<String> producerChannels = channelKinds(factory.getMQClientAPIImpl().getRemotingClient(), args.namesrv(), factory.findBrokerAddressInPublish(brokerName));
+        producer.shutdown();
+
+        DefaultLitePullConsumer c = liteConsumer(args, Clients.group(args, "wire_consumer"), true, "wire-consumer");
+        c.subscribe(topic, "*");
+        c.start();
+        List<String> seen = new ArrayList<>();
+        pollUntil(c, seen, "wire-", count, 30_000);
+        c.shutdown();
+        out.result(Out.map("serializeType", RemotingCommand.getSerializeTypeConfigInThisServer().name(), "sentOk", ok,
+            "received", seen.size(), "distinct", new TreeSet<>(seen).size(), "producerChannels", producerChannels));
     }
 }
