@@ -12,6 +12,7 @@ export {
   type ConcurrentContext,
   type OrderlyContext,
 } from "./client/push-consumer.ts";
+export { createReplyMessage, RequestTimeoutError, type ReplyMessage, type RequestCallback } from "./client/request-reply.ts";
 export { PullConsumer, type PullConsumerOptions } from "./client/pull-consumer.ts";
 export {
   TransactionProducer,

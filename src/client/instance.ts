@@ -1,6 +1,7 @@
 // The client instance shared by every producer and consumer of one clientId in a process (Java
 // MQClientInstance): NameServer failover, topic route cache, heartbeats, the periodic rebalance and
-// offset-persist timers, and the requests brokers send to clients (protocol doc 2.3, 3.3.5, 6.2, 6.6).
+// offset-persist timers, the requests brokers send to clients (protocol doc 2.3, 3.3.5, 6.2, 6.6)
+// and the requests waiting for a pushed reply (request-reply.ts).
 
 import { decodeRecord } from "../common/message-codec.ts";
 import { Prop } from "../common/message.ts";
@@ -12,6 +13,7 @@ import { RemotingError, RemotingTimeoutError } from "../remoting/errors.ts";
 import { type ClientConfig, type ResolvedClientConfig, buildClientId, resolveClientConfig } from "./client-config.ts";
 import { MQBrokerError, MQClientError, errorText } from "./errors.ts";
 import { decodeJsonBody, encodeJsonBody, parseMqKey } from "./json-body.ts";
+import { replyMessageFromPush, RequestTable } from "./request-reply.ts";
 import { MASTER_ID, type TopicRouteData, routeSignature, toTopicRouteData } from "./route.ts";
 import type { SubscriptionData } from "./subscription.ts";
 
@@ -72,6 +74,8 @@ export class ClientInstance {
   readonly clientId: string;
   readonly config: ResolvedClientConfig;
   readonly remoting: RemotingClient;
+  /** Requests of this instance's producers waiting for their reply, by correlation id. */
+  readonly requests = new RequestTable();
   private readonly producers = new Map<string, ProducerMember>();
   private readonly consumers = new Map<string, ConsumerMember>();
   private readonly routes = new Map<string, { route: TopicRouteData; signature: string }>();
@@ -171,6 +175,7 @@ export class ClientInstance {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.remoting.close();
+    this.requests.failAll(new MQClientError(`client ${this.clientId} shut down before the reply came`));
     if (instances.get(this.clientId) === this) instances.delete(this.clientId);
   }
 
@@ -401,8 +406,24 @@ export class ClientInstance {
         else this.log.warn(`CHECK_TRANSACTION_STATE from ${conn.remoteAddress} for producer group ${group} which has no transaction producer here`);
         return null;
       }
+      case RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT:
+        return this.receiveReply(request, conn);
       default:
         return RemotingCommand.responseTo(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);
+    }
+  }
+
+  /** A reply pushed by the broker (Java receiveReplyMessage): acknowledged even when nobody waits for it any more. */
+  private receiveReply(request: RemotingCommand, conn: Connection): RemotingCommand {
+    try {
+      const reply = replyMessageFromPush(request, Date.now());
+      if (!this.requests.complete(reply)) {
+        this.log.warn(`receive reply message, but not matched any request, CorrelationId: ${reply.correlationId} , reply from host: ${reply.bornHost}`);
+      }
+      return RemotingCommand.responseTo(request, ResponseCode.SUCCESS);
+    } catch (err) {
+      this.log.warn(`bad reply message pushed by ${conn.remoteAddress}: ${errorText(err)}`);
+      return RemotingCommand.responseTo(request, ResponseCode.SYSTEM_ERROR, "process reply message fail");
     }
   }
 }

@@ -1,9 +1,9 @@
 // The producer (Java DefaultMQProducer): sync, async and oneway SEND_MESSAGE_V2, retries on
 // another broker, ordered sends through a MessageQueueSelector, batches, zlib compression
-// (protocol doc 3.3.2, 5.3, 5.4, 6.3, 6.4).
+// (protocol doc 3.3.2, 5.3, 5.4, 6.3, 6.4), and request–reply (request-reply.ts).
 
 import { deflateSync } from "node:zlib";
-import { type Message, Prop, SysFlag, propertiesToString, tagsHashCode } from "../common/message.ts";
+import { type Message, Prop, REPLY_MESSAGE_FLAG, SysFlag, propertiesToString, tagsHashCode } from "../common/message.ts";
 import { SystemTopic, isRetryTopic } from "../common/topic.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
@@ -15,6 +15,7 @@ import { ClientInstance, type ProducerMember } from "./instance.ts";
 import { MAX_MESSAGE_SIZE_BYTES, type MessageInput, buildMessage } from "./message-builder.ts";
 import type { MessageQueue } from "./message-queue.ts";
 import { LatencyFaultTolerance, TopicPublishInfo } from "./queue-selector.ts";
+import { type ReplyMessage, type RequestCallback, requestProperties } from "./request-reply.ts";
 import { publishQueues, type TopicRouteData } from "./route.ts";
 import { uniqueIds } from "./unique-id.ts";
 
@@ -183,13 +184,7 @@ export class Producer implements ProducerMember {
   /** Ordered send: the selector picks the queue; a single attempt, no broker switching. */
   async sendOrderly(input: MessageInput, selector: MessageQueueSelector, arg: unknown, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<SendResult> {
     const out = this.prepare(input);
-    const info = await this.findPublishInfo(out.topic);
-    const message: Message = { topic: out.topic, body: out.body, flag: out.flag, properties: out.properties };
-    const mq = selector([...info.queues], message, arg);
-    if (!mq || !info.queues.some((q) => q.brokerName === mq.brokerName && q.queueId === mq.queueId)) {
-      throw new MQClientError("select message queue returned a queue not in the topic's publish list");
-    }
-    return (await this.sendKernel(out, mq, "sync", timeoutMs))!;
+    return (await this.sendKernel(out, await this.selectQueue(out, selector, arg), "sync", timeoutMs))!;
   }
 
   /** Send to a given queue (single attempt). */
@@ -210,7 +205,64 @@ export class Producer implements ProducerMember {
     }
   }
 
+  // ---- request–reply (request-reply.ts) ----
+
+  /**
+   * Sends a request message and resolves with its reply (Java request(msg, timeout)); rejects with
+   * RequestTimeoutError when none came within `timeoutMs`, which also bounds the send.
+   */
+  request(input: MessageInput, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<ReplyMessage> {
+    return this.requestWith(input, timeoutMs, (out, leftMs) => this.sendDefault(out, "async", leftMs));
+  }
+
+  /** request() to the queue `selector` picks (Java request(msg, selector, arg, timeout)). */
+  requestOrderly(input: MessageInput, selector: MessageQueueSelector, arg: unknown, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<ReplyMessage> {
+    return this.requestWith(input, timeoutMs, async (out, leftMs) => this.sendKernel(out, await this.selectQueue(out, selector, arg), "async", leftMs));
+  }
+
+  /** request() reporting through callbacks (Java request(msg, callback, timeout)): exactly one is called, once. */
+  requestAsync(input: MessageInput, callback: RequestCallback, timeoutMs = this.opts.sendMsgTimeoutMs): void {
+    this.request(input, timeoutMs)
+      .then(
+        (reply) => callback.onSuccess(reply),
+        (err) => callback.onException(err instanceof Error ? err : new MQClientError(errorText(err))),
+      )
+      .catch((err) => this.instance?.log.warn(`request callback threw: ${errorText(err)}`));
+  }
+
   // ---- internals ----
+
+  /**
+   * Marks the message as a request to this client (CORRELATION_ID, REPLY_TO_CLIENT, TTL), waits for
+   * the reply under its correlation id, and sends it with `send` (Java request / prepareSendRequest).
+   */
+  private async requestWith(input: MessageInput, timeoutMs: number, send: (out: Outgoing, leftMs: number) => Promise<unknown>): Promise<ReplyMessage> {
+    const begin = Date.now();
+    const inst = this.client();
+    const out = this.prepare(input);
+    Object.assign(out.properties, requestProperties(inst.clientId, timeoutMs));
+    const known = this.publishInfo.get(out.topic);
+    if (!known || known.queues.length === 0) {
+      // The broker pushes the reply to the connection that registered this client id: register
+      // with the topic's brokers before the first request is stored there.
+      await this.findPublishInfo(out.topic);
+      await inst.sendHeartbeatToAllBrokers();
+    }
+    const handle = inst.requests.add(out.properties[Prop.CORRELATION_ID]!, out.topic, timeoutMs, Date.now() - begin);
+    send(out, timeoutMs - (Date.now() - begin)).then(handle.sent, handle.sendFailed);
+    return handle.reply;
+  }
+
+  /** The selector's queue, checked against the topic's publish list. */
+  private async selectQueue(out: Outgoing, selector: MessageQueueSelector, arg: unknown): Promise<MessageQueue> {
+    const info = await this.findPublishInfo(out.topic);
+    const message: Message = { topic: out.topic, body: out.body, flag: out.flag, properties: out.properties };
+    const mq = selector([...info.queues], message, arg);
+    if (!mq || !info.queues.some((q) => q.brokerName === mq.brokerName && q.queueId === mq.queueId)) {
+      throw new MQClientError("select message queue returned a queue not in the topic's publish list");
+    }
+    return mq;
+  }
 
   protected client(): ClientInstance {
     if (this.state !== "running" || !this.instance) throw new MQClientError(`the producer is not running (state ${this.state}); call start() first`);
@@ -411,7 +463,9 @@ export class Producer implements ProducerMember {
       }
     }
     header.i = propertiesToString(properties);
-    return RemotingCommand.request(out.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, header, out.body);
+    // Like Java, a reply (createReplyMessage) goes as SEND_REPLY_MESSAGE_V2: the broker pushes it to the requester.
+    const code = out.batch ? RequestCode.SEND_BATCH_MESSAGE : out.properties[Prop.MSG_TYPE] === REPLY_MESSAGE_FLAG ? RequestCode.SEND_REPLY_MESSAGE_V2 : RequestCode.SEND_MESSAGE_V2;
+    return RemotingCommand.request(code, header, out.body);
   }
 }
 

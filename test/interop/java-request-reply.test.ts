@@ -4,12 +4,18 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { AdminClient } from "../../src/client/admin.ts";
+import { Producer } from "../../src/client/producer.ts";
+import { PushConsumer } from "../../src/client/push-consumer.ts";
+import { createReplyMessage } from "../../src/client/request-reply.ts";
 import { waitUntil } from "../wait-until.ts";
 import { describeJava, ensureJavaPeer, runJava, stopAllJava, type JavaRun } from "./java-peer.ts";
 import { startTsmqCluster, type TsmqCluster } from "./tsmq-cluster.ts";
 
 const REQUESTS = 30;
 const ROUTE_WAIT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+const quiet = { warn: () => {}, info: () => {} };
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 describeJava("request–reply against tsmq", () => {
   let cluster: TsmqCluster;
@@ -18,7 +24,7 @@ describeJava("request–reply against tsmq", () => {
   beforeAll(async () => {
     await ensureJavaPeer();
     cluster = await startTsmqCluster({ brokers: [{ name: "broker-a" }] });
-    admin = new AdminClient({ namesrvAddr: cluster.namesrvAddr, logger: { warn: () => {}, info: () => {} } });
+    admin = new AdminClient({ namesrvAddr: cluster.namesrvAddr, logger: quiet });
   }, 600_000);
 
   afterAll(async () => {
@@ -40,6 +46,31 @@ describeJava("request–reply against tsmq", () => {
     return replier;
   }
 
+  /** A tsmq-client replier answering "reply-" + body, like the Java one. */
+  async function tsmqReplier(topic: string, group: string) {
+    const namesrvAddr = cluster.namesrvAddr;
+    const producer = new Producer({ namesrvAddr, instanceName: `ts-replier-${group}`, groupName: `${group}_producer`, logger: quiet }).start();
+    const consumer = new PushConsumer({ namesrvAddr, instanceName: `ts-replier-${group}`, groupName: group, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", logger: quiet });
+    const requests = new Set<string>();
+    let replied = 0;
+    consumer.subscribe(topic, "*").registerMessageListener(async (msgs) => {
+      for (const m of msgs) {
+        requests.add(text(m.body));
+        const r = await producer.send(createReplyMessage(m, `reply-${text(m.body)}`));
+        if (r.sendStatus === "SEND_OK") replied++;
+      }
+      return "CONSUME_SUCCESS" as const;
+    });
+    await consumer.start();
+    return {
+      counts: () => ({ replied, requests: requests.size }),
+      async stop() {
+        await consumer.shutdown();
+        await producer.shutdown();
+      },
+    };
+  }
+
   for (const mode of ["sync", "async"]) {
     test(`Java ${mode} requester × Java replier`, async () => {
       const topic = await requestTopic(`ReqJava_${mode}`);
@@ -50,4 +81,36 @@ describeJava("request–reply against tsmq", () => {
       expect(await replier.result()).toEqual({ replied: REQUESTS, failed: 0, requests: REQUESTS });
     }, 120_000);
   }
+
+  test("Java requester × tsmq-client replier", async () => {
+    const topic = await requestTopic("ReqJavaToTs");
+    const replier = await tsmqReplier(topic, "G_reply_ts");
+    try {
+      const requester = await runJava("reply.requester", { namesrv: cluster.namesrvAddr, topic, mode: "sync", count: REQUESTS, group: "G_request_java_ts" });
+      expect(await requester.result()).toEqual({ requests: REQUESTS, replies: REQUESTS, mismatched: 0, errors: 0 });
+      expect(replier.counts()).toEqual({ replied: REQUESTS, requests: REQUESTS });
+    } finally {
+      await replier.stop();
+    }
+  }, 120_000);
+
+  test("tsmq-client requester × Java replier", async () => {
+    const topic = await requestTopic("ReqTsToJava");
+    const replier = await javaReplier(topic, "G_reply_java_for_ts");
+    const requester = new Producer({ namesrvAddr: cluster.namesrvAddr, instanceName: "ts-requester", groupName: "G_request_ts", logger: quiet }).start();
+    try {
+      const bodies = Array.from({ length: REQUESTS }, (_, i) => `req-${i}`);
+      const half = REQUESTS / 2;
+      // Half one after the other, half at once.
+      const replies: string[] = [];
+      for (const body of bodies.slice(0, half)) replies.push(text((await requester.request({ topic, body }, REQUEST_TIMEOUT_MS)).body));
+      const concurrent = await Promise.all(bodies.slice(half).map((body) => requester.request({ topic, body }, REQUEST_TIMEOUT_MS)));
+      replies.push(...concurrent.map((r) => text(r.body)));
+      expect(replies).toEqual(bodies.map((b) => `reply-${b}`));
+    } finally {
+      await requester.shutdown();
+    }
+    replier.say("stop");
+    expect(await replier.result()).toEqual({ replied: REQUESTS, failed: 0, requests: REQUESTS });
+  }, 120_000);
 });

@@ -66,6 +66,9 @@ final class RequestReplyScenarios {
         consumer.start();
         out.event("subscribed");
         out.awaitWord("stop", args.number("timeoutMs", 120_000));
+        // The requester has its reply once the broker pushed it, before this send returns: let the
+        // sends in flight finish, as shutting the consumer down interrupts its threads.
+        Waits.until("replies in flight", 10_000, () -> replied.get() + failed.get() >= requests.size());
         consumer.shutdown();
         replyProducer.shutdown();
         out.result(Out.map("replied", replied.get(), "failed", failed.get(), "requests", requests.size()));
