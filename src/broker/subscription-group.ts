@@ -2,6 +2,7 @@
 // auto-creation on first use, persistence to config/subscriptionGroup.json on every change.
 
 import path from "node:path";
+import { groupNameProblem } from "../common/topic.ts";
 import { nextDataVersion } from "./data-version.ts";
 import { VersionedConfigTable, type VersionedTableShape } from "./versioned-config-table.ts";
 
@@ -122,6 +123,9 @@ export class SubscriptionGroupManager extends VersionedConfigTable<SubscriptionG
   }
 
   update(c: SubscriptionGroupConfig): void {
+    // Invariant: request handlers validate names where they enter; a group names %RETRY% / %DLQ% topics.
+    const problem = groupNameProblem(c.groupName);
+    if (problem) throw new Error(`subscription group table: refusing an invalid group name: ${problem}`);
     this.table.set(c.groupName, c);
     nextDataVersion(this.dataVersion);
     this.persist();

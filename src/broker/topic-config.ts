@@ -11,6 +11,7 @@ import {
   replyTopic,
   topicConfigFromJson,
   topicConfigToJson,
+  topicNameProblem,
   type TopicConfig,
 } from "../common/topic.ts";
 import { nextDataVersion } from "./data-version.ts";
@@ -85,6 +86,9 @@ export class TopicConfigManager extends VersionedConfigTable<TopicConfig, "topic
    * itself (admin UPDATE_AND_CREATE_TOPIC registers synchronously).
    */
   update(tc: TopicConfig, notify = true): void {
+    // Invariant: request handlers validate names where they enter; a topic names a store directory.
+    const problem = topicNameProblem(tc.topicName);
+    if (problem) throw new Error(`topic table: refusing an invalid topic name: ${problem}`);
     this.assertRoom(tc.topicName);
     this.table.set(tc.topicName, tc);
     nextDataVersion(this.dataVersion);

@@ -106,18 +106,62 @@ const NOT_ALLOWED_SEND_TOPICS = new Set<string>([
 ]);
 
 /** The topic length is stored in one signed byte of the commit-log record. */
-const TOPIC_MAX_LENGTH_CHARS = 127;
+export const TOPIC_MAX_LENGTH_CHARS = 127;
+/** Java Validators.CHARACTER_MAX_LENGTH: the longest group name a Java client accepts. */
+export const GROUP_MAX_LENGTH_CHARS = 255;
+/** Client ids are `ip@instanceName[@unitName]`; a longer one is not a client's. */
+export const CLIENT_ID_MAX_LENGTH_CHARS = 255;
+/** How much of a refused name a remark repeats: a 4 MiB name must not come back in the answer. */
+const REMARK_NAME_MAX_CHARS = 64;
 const TOPIC_OR_GROUP_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
+/** C0 controls, DEL and the Unicode line / paragraph separators: never inside a client id (one test, one global for replacing). */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f\u2028\u2029]/;
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, "g");
+
+/** A name for a remark (and the log line): cut to REMARK_NAME_MAX_CHARS, control characters escaped. */
+function shown(name: string): string {
+  const cut = name.length <= REMARK_NAME_MAX_CHARS ? name : `${name.slice(0, REMARK_NAME_MAX_CHARS)}...(${name.length} chars)`;
+  return cut.replace(CONTROL_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 
 /** Null when valid, else the RocketMQ remark naming the problem (Java TopicValidator.validateTopic). */
 export function topicNameProblem(topic: string | undefined): string | null {
   if (topic === undefined || topic.trim().length === 0) return "The specified topic is blank.";
-  if (!TOPIC_OR_GROUP_PATTERN.test(topic)) {
-    return `The specified topic[${topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`;
-  }
   if (topic.length > TOPIC_MAX_LENGTH_CHARS) {
-    return `The specified topic is longer than topic max length ${TOPIC_MAX_LENGTH_CHARS}.`;
+    return `The specified topic[${shown(topic)}] is longer than topic max length ${TOPIC_MAX_LENGTH_CHARS}.`;
   }
+  if (!TOPIC_OR_GROUP_PATTERN.test(topic)) {
+    return `The specified topic[${shown(topic)}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`;
+  }
+  return null;
+}
+
+/** Null when valid, else the remark (Java Validators.checkGroup, which the Java client applies). */
+export function groupNameProblem(group: string | undefined): string | null {
+  if (group === undefined || group.trim().length === 0) return "the specified group is blank";
+  if (group.length > GROUP_MAX_LENGTH_CHARS) {
+    return `the specified group[${shown(group)}] is longer than group max length ${GROUP_MAX_LENGTH_CHARS}.`;
+  }
+  if (!TOPIC_OR_GROUP_PATTERN.test(group)) {
+    return `the specified group[${shown(group)}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`;
+  }
+  return null;
+}
+
+/**
+ * Null when the group's %RETRY% and %DLQ% topics are valid topic names, else the remark: a group
+ * longer than 120 characters is a valid group whose retry topic cannot be stored.
+ */
+export function groupTopicsProblem(group: string): string | null {
+  const problem = topicNameProblem(dlqTopic(group)) ?? topicNameProblem(retryTopic(group));
+  return problem === null ? null : `the retry / dead-letter topic of group[${shown(group)}] is not a valid topic: ${problem}`;
+}
+
+/** Client ids are free text in Java; here they are bounded and single-line (they key channel tables and locks). */
+export function clientIdProblem(clientId: string | undefined): string | null {
+  if (clientId === undefined || clientId.trim().length === 0) return "the client id is blank";
+  if (clientId.length > CLIENT_ID_MAX_LENGTH_CHARS) return `the client id[${shown(clientId)}] is longer than ${CLIENT_ID_MAX_LENGTH_CHARS}`;
+  if (CONTROL_CHARACTER.test(clientId)) return `the client id[${shown(clientId)}] contains control characters`;
   return null;
 }
 

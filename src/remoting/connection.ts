@@ -6,7 +6,7 @@ import { CHANNEL_MAX_IDLE_MS } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import { ResponseCode } from "./codes.ts";
 import { FLAG_RESPONSE, RemotingCommand } from "./command.ts";
-import { RemotingSendError, RemotingTimeoutError } from "./errors.ts";
+import { RemotingSendError, RemotingTimeoutError, RequestRefusedError } from "./errors.ts";
 import { FrameDecoder } from "./frame.ts";
 import { OutboundQueue, WriteOutcome } from "./outbound-queue.ts";
 import type { TransportSocket } from "./transport.ts";
@@ -349,6 +349,11 @@ export class TcpConnection implements Connection {
   }
 
   private answerError(request: RemotingCommand, err: unknown): void {
+    if (err instanceof RequestRefusedError) {
+      log.warn(`${this.ownerName}: request code ${request.code} from ${this.remoteAddress} refused: ${err.message}`);
+      if (!request.isOneway) this.send(RemotingCommand.responseTo(request, err.code, err.message));
+      return;
+    }
     log.error(`${this.ownerName}: processing request code ${request.code} from ${this.remoteAddress} failed`, err);
     if (request.isOneway) return;
     this.send(RemotingCommand.responseTo(request, ResponseCode.SYSTEM_ERROR, errorMessage(err)));

@@ -41,3 +41,17 @@ export class RemotingSendError extends RemotingError {
 export class FrameError extends Error {
   override name = "FrameError";
 }
+
+/**
+ * A request refused for what it carries (a bad name, a missing header field): answered with `code`
+ * and the message as remark, logged as one warning line, not as a failure of the server.
+ */
+export class RequestRefusedError extends Error {
+  override name = "RequestRefusedError";
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

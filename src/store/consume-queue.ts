@@ -4,10 +4,10 @@
 
 import assert from "node:assert";
 import { createLogger } from "../log.ts";
-import path from "node:path";
 import { MappedFileQueue } from "./mapped-file-queue.ts";
 import type { MappedFile } from "./mapped-file.ts";
 import { getInt64 as readInt64, setInt64 as writeInt64 } from "../common/message-codec.ts";
+import { storeSubPath } from "../common/store-path.ts";
 
 const log = createLogger("consume-queue");
 
@@ -51,7 +51,7 @@ export class ConsumeQueue {
     }
     this.topic = topic;
     this.queueId = queueId;
-    this.dir = path.join(consumeQueueRootDir, topic, String(queueId));
+    this.dir = storeSubPath(consumeQueueRootDir, topic, String(queueId));
     this.fileSizeBytes = fileSizeBytes;
     this.files = new MappedFileQueue(this.dir, fileSizeBytes, { prepareNextAtFraction: PREPARE_NEXT_SEGMENT_AT_FRACTION });
   }

@@ -10,6 +10,7 @@ import { andThen, type MaybePromise } from "../common/maybe-promise.ts";
 import { Prop, SysFlag, propertiesToString, transactionType, type MessageExt, type MessageInner } from "../common/message.ts";
 import { RecordPos, decodeRecord, getInt64, storeTimestampPos, type MessageBatch } from "../common/message-codec.ts";
 import { SystemTopic } from "../common/topic.ts";
+import { storeSubPath } from "../common/store-path.ts";
 import { createLogger } from "../log.ts";
 import { StoreCheckpoint, StoreLock, abortFileExists, createAbortFile, removeAbortFile } from "./checkpoint.ts";
 import { CleanupService } from "./cleanup.ts";
@@ -605,7 +606,7 @@ export class MessageStore {
         this.topicQueueTable.delete(queueKey(topic, cq.queueId));
       }
       this.queues.delete(topic);
-      fs.rmSync(path.join(this.consumeQueueDir, topic), { recursive: true, force: true });
+      fs.rmSync(storeSubPath(this.consumeQueueDir, topic), { recursive: true, force: true });
     }
   }
 

@@ -3,7 +3,7 @@
 
 import { decodeOffsetMsgId } from "../../common/message-codec.ts";
 import { encodeFastjson } from "../../common/fastjson.ts";
-import { isSystemTopic, newTopicConfig, topicNameProblem } from "../../common/topic.ts";
+import { groupNameProblem, isSystemTopic, newTopicConfig, topicNameProblem } from "../../common/topic.ts";
 import { brokerConfigEntries, parseBrokerConfig, type BrokerConfig } from "../../config/broker-config.ts";
 import { formatProperties, parseProperties } from "../../config/properties.ts";
 import { CURRENT_VERSION, RequestCode, ResponseCode } from "../../remoting/codes.ts";
@@ -135,7 +135,7 @@ export class AdminProcessor {
   }
 
   private deleteTopic(request: RemotingCommand): RemotingCommand {
-    const topic = new HeaderReader(request.extFields).str("topic");
+    const topic = new HeaderReader(request.extFields).topic("topic");
     this.broker.topics.delete(topic);
     this.broker.store.deleteTopics(new Set([topic]));
     return this.ok(request);
@@ -146,13 +146,18 @@ export class AdminProcessor {
     if (!body.ok) return this.fail(request, ResponseCode.SYSTEM_ERROR, `subscription group body ${body.problem}`);
     const config = subscriptionGroupFromJson(body.value);
     if (!config) return this.fail(request, ResponseCode.SYSTEM_ERROR, "subscription group body has no groupName");
+    const problem = groupNameProblem(config.groupName);
+    if (problem) return this.fail(request, ResponseCode.SYSTEM_ERROR, `subscription group body groupName: ${problem}`);
+    if (config.retryQueueNums < 0 || config.retryQueueNums > MAX_QUEUE_NUMS) {
+      return this.fail(request, ResponseCode.SYSTEM_ERROR, `subscription group body retryQueueNums ${config.retryQueueNums} out of range 0..${MAX_QUEUE_NUMS}`);
+    }
     this.broker.groups.update(config);
     return this.ok(request);
   }
 
   private deleteSubscriptionGroup(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const group = h.str("groupName");
+    const group = h.group("groupName");
     this.broker.groups.delete(group);
     if (h.bool("removeOffset")) this.broker.offsets.removeGroup(group);
     return this.ok(request);
@@ -247,7 +252,7 @@ export class AdminProcessor {
   }
 
   private getTopicStats(request: RemotingCommand): RemotingCommand {
-    const topic = new HeaderReader(request.extFields).str("topic");
+    const topic = new HeaderReader(request.extFields).topic("topic");
     const tc = this.broker.topics.get(topic);
     if (!tc) return this.fail(request, ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist`);
     const store = this.broker.store;
@@ -263,8 +268,8 @@ export class AdminProcessor {
 
   private getConsumeStats(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const group = h.str("consumerGroup");
-    const onlyTopic = h.optStr("topic");
+    const group = h.group("consumerGroup");
+    const onlyTopic = h.optStr("topic") === undefined ? undefined : h.topic("topic");
     const topics = onlyTopic ? [onlyTopic] : [...this.broker.offsets.topicsByGroup(group)];
     const store = this.broker.store;
     const offsetTable = new Map<object, unknown>();
@@ -284,7 +289,7 @@ export class AdminProcessor {
   }
 
   private getConsumerConnections(request: RemotingCommand): RemotingCommand {
-    const group = new HeaderReader(request.extFields).str("consumerGroup");
+    const group = new HeaderReader(request.extFields).group("consumerGroup");
     const info = this.broker.consumers.get(group);
     if (!info) return this.fail(request, ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
     const subscriptionTable: Record<string, unknown> = {};
@@ -302,7 +307,7 @@ export class AdminProcessor {
   }
 
   private getProducerConnections(request: RemotingCommand): RemotingCommand {
-    const group = new HeaderReader(request.extFields).str("producerGroup");
+    const group = new HeaderReader(request.extFields).group("producerGroup");
     const channels = this.broker.producers.groups.get(group);
     if (!channels || channels.size === 0) return this.fail(request, ResponseCode.SYSTEM_ERROR, `the producer group[${group}] not exist`);
     return this.ok(
@@ -314,7 +319,7 @@ export class AdminProcessor {
   }
 
   private queryTopicConsumeByWho(request: RemotingCommand): RemotingCommand {
-    const topic = new HeaderReader(request.extFields).str("topic");
+    const topic = new HeaderReader(request.extFields).topic("topic");
     const groups = new Set([...this.broker.consumers.groupsByTopic(topic), ...this.broker.offsets.groupsByTopic(topic)]);
     return this.ok(request, jsonBody({ groupList: [...groups] }));
   }
@@ -322,8 +327,8 @@ export class AdminProcessor {
   /** INVOKE_BROKER_TO_RESET_OFFSET (protocol doc 6.13): computes offsets, pushes them to live consumers. */
   private resetOffset(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const topic = h.str("topic");
-    const group = h.str("group");
+    const topic = h.topic("topic");
+    const group = h.group("group");
     const timestamp = h.int("timestamp");
     const isForce = h.bool("isForce");
     const tc = this.broker.topics.get(topic);
@@ -366,8 +371,8 @@ export class AdminProcessor {
   /** Forwards the request to the consumer's channel (sync, 10 s) and relays its answer (protocol doc 6.14). */
   private async forwardToConsumer(request: RemotingCommand, body: Uint8Array | undefined, extra: Record<string, string> = {}): Promise<RemotingCommand> {
     const h = new HeaderReader(request.extFields);
-    const group = h.str("consumerGroup");
-    const clientId = h.str("clientId");
+    const group = h.group("consumerGroup");
+    const clientId = h.clientId("clientId");
     const channel = this.broker.consumers.findChannelByClientId(group, clientId);
     if (!channel) return this.fail(request, ResponseCode.SYSTEM_ERROR, `The Consumer <${group}> <${clientId}> not online`);
     if (channel.version < VERSION_V3_1_8_SNAPSHOT) {

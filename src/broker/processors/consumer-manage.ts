@@ -1,6 +1,7 @@
 // GET_CONSUMER_LIST_BY_GROUP (38), QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15),
 // LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42) (protocol doc 3.3.3, 6.9, 6.11).
 
+import { clientIdProblem, groupNameProblem, topicNameProblem } from "../../common/topic.ts";
 import { ResponseCode } from "../../remoting/codes.ts";
 import { RemotingCommand } from "../../remoting/command.ts";
 import type { BrokerController } from "../broker.ts";
@@ -15,7 +16,7 @@ export class ConsumerManageProcessor {
   constructor(private readonly broker: BrokerController) {}
 
   getConsumerList(request: RemotingCommand): RemotingCommand {
-    const group = new HeaderReader(request.extFields).str("consumerGroup");
+    const group = new HeaderReader(request.extFields).group("consumerGroup");
     const info = this.broker.consumers.get(group);
     if (!info || info.channels.size === 0) {
       return RemotingCommand.responseTo(request, ResponseCode.SYSTEM_ERROR, `no consumer for this group, ${group}`);
@@ -27,14 +28,14 @@ export class ConsumerManageProcessor {
 
   updateConsumerOffset(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    this.broker.offsets.commitOffset(h.str("consumerGroup"), h.str("topic"), h.int("queueId"), h.int("commitOffset"));
+    this.broker.offsets.commitOffset(h.group("consumerGroup"), h.topic("topic"), h.int("queueId"), h.int("commitOffset"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS);
   }
 
   queryConsumerOffset(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const group = h.str("consumerGroup");
-    const topic = h.str("topic");
+    const group = h.group("consumerGroup");
+    const topic = h.topic("topic");
     const queueId = h.int("queueId");
     const stored = this.broker.offsets.queryOffset(group, topic, queueId);
     if (stored >= 0) return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, undefined, { offset: String(stored) });
@@ -70,13 +71,18 @@ function parseLockBody(request: RemotingCommand): { group: string; clientId: str
   if (!body.ok) return `lock body ${body.problem}`;
   const v = body.value as Record<string, unknown>;
   if (typeof v.consumerGroup !== "string" || typeof v.clientId !== "string") return "lock body needs consumerGroup and clientId";
+  const nameProblem = groupNameProblem(v.consumerGroup) ?? clientIdProblem(v.clientId);
+  if (nameProblem) return `lock body: ${nameProblem}`;
   const mqs: MessageQueueId[] = [];
   if (Array.isArray(v.mqSet)) {
-    for (const raw of v.mqSet.slice(0, MAX_QUEUES_PER_LOCK_REQUEST)) {
+    if (v.mqSet.length > MAX_QUEUES_PER_LOCK_REQUEST) return `lock body has ${v.mqSet.length} queues, more than ${MAX_QUEUES_PER_LOCK_REQUEST}`;
+    for (const [i, raw] of v.mqSet.entries()) {
       if (typeof raw !== "object" || raw === null) continue;
       const mq = raw as Record<string, unknown>;
       const queueId = Number(mq.queueId);
       if (typeof mq.topic !== "string" || typeof mq.brokerName !== "string" || !Number.isInteger(queueId)) continue;
+      const topicProblem = topicNameProblem(mq.topic);
+      if (topicProblem) return `lock body mqSet[${i}].topic: ${topicProblem}`;
       mqs.push({ topic: mq.topic, brokerName: mq.brokerName, queueId });
     }
   }

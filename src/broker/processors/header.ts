@@ -1,14 +1,24 @@
 // Typed reads of request extFields (protocol doc 1.5). A missing required field throws, which the
 // remoting server turns into SYSTEM_ERROR with this message, like Java's "the custom field <x> is null".
+// Topics, groups and client ids are validated here, where they enter (common/topic.ts rules): a bad
+// one is refused with SYSTEM_ERROR (Java TopicValidator's code) and a remark naming the field.
 
+import { clientIdProblem, groupNameProblem, topicNameProblem } from "../../common/topic.ts";
+import { ResponseCode } from "../../remoting/codes.ts";
 import type { ExtFields } from "../../remoting/command.ts";
+import { RequestRefusedError } from "../../remoting/errors.ts";
+
+/** Throws the refusal of a bad name: `problem` from common/topic.ts, prefixed with where it came from. */
+export function refuseBadName(where: string, problem: string | null): void {
+  if (problem !== null) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `${where}: ${problem}`);
+}
 
 export class HeaderReader {
   constructor(private readonly ext: ExtFields) {}
 
   str(name: string): string {
     const v = this.ext[name];
-    if (v === undefined) throw new Error(`the custom field <${name}> is null`);
+    if (v === undefined) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `the custom field <${name}> is null`);
     return v;
   }
 
@@ -33,6 +43,32 @@ export class HeaderReader {
    */
   longBound(name: string): number {
     return parseInteger(name, this.str(name), true);
+  }
+
+  topic(name: string): string {
+    const v = this.str(name);
+    refuseBadName(`the custom field <${name}>`, topicNameProblem(v));
+    return v;
+  }
+
+  group(name: string): string {
+    const v = this.str(name);
+    refuseBadName(`the custom field <${name}>`, groupNameProblem(v));
+    return v;
+  }
+
+  /** An optional group: absent or empty means none. */
+  optGroup(name: string): string | undefined {
+    const v = this.ext[name];
+    if (v === undefined || v.length === 0) return undefined;
+    refuseBadName(`the custom field <${name}>`, groupNameProblem(v));
+    return v;
+  }
+
+  clientId(name: string): string {
+    const v = this.str(name);
+    refuseBadName(`the custom field <${name}>`, clientIdProblem(v));
+    return v;
   }
 
   /** Java Boolean.parseBoolean: only "true" (any case) is true. */
@@ -68,10 +104,10 @@ function parseInteger(name: string, text: string, clampToSafe = false): number {
     if (i === text.length) return negative ? -n : n;
   }
   const t = text.trim();
-  if (!/^-?\d+$/.test(t)) throw new Error(`the custom field <${name}> is not an integer: ${text}`);
+  if (!/^-?\d+$/.test(t)) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `the custom field <${name}> is not an integer: ${text}`);
   const n = Number(t);
   if (Number.isSafeInteger(n)) return n;
   const big = BigInt(t);
-  if (!clampToSafe || big < JAVA_LONG_MIN || big > JAVA_LONG_MAX) throw new Error(`the custom field <${name}> is out of range: ${text}`);
+  if (!clampToSafe || big < JAVA_LONG_MIN || big > JAVA_LONG_MAX) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `the custom field <${name}> is out of range: ${text}`);
   return big < 0n ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
 }

@@ -23,8 +23,8 @@ export class PullProcessor {
   process(request: RemotingCommand, conn: Connection, allowSuspend = true): RemotingCommand | null {
     const b = this.broker;
     const h = new HeaderReader(request.extFields);
-    const group = h.str("consumerGroup");
-    const topic = h.str("topic");
+    const group = h.group("consumerGroup");
+    const topic = h.topic("topic");
     const queueId = h.int("queueId");
     const queueOffset = h.int("queueOffset");
     const maxMsgNums = Math.min(Math.max(h.int("maxMsgNums"), 1), MAX_PULL_BATCH_MESSAGES);

@@ -11,31 +11,31 @@ export class QueryProcessor {
 
   getMaxOffset(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const offset = this.broker.store.getMaxOffsetInQueue(h.str("topic"), h.int("queueId"));
+    const offset = this.broker.store.getMaxOffsetInQueue(h.topic("topic"), h.int("queueId"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
   }
 
   getMinOffset(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const offset = this.broker.store.getMinOffsetInQueue(h.str("topic"), h.int("queueId"));
+    const offset = this.broker.store.getMinOffsetInQueue(h.topic("topic"), h.int("queueId"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
   }
 
   searchOffsetByTimestamp(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const offset = this.broker.store.getOffsetInQueueByTime(h.str("topic"), h.int("queueId"), h.longBound("timestamp"));
+    const offset = this.broker.store.getOffsetInQueueByTime(h.topic("topic"), h.int("queueId"), h.longBound("timestamp"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
   }
 
   getEarliestMsgStoretime(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const timestamp = this.broker.store.getEarliestMessageTime(h.str("topic"), h.int("queueId"));
+    const timestamp = this.broker.store.getEarliestMessageTime(h.topic("topic"), h.int("queueId"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, undefined, { timestamp: String(timestamp) });
   }
 
   queryMessage(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    const topic = h.str("topic");
+    const topic = h.topic("topic");
     const key = h.str("key");
     let maxNum = h.int("maxNum");
     const begin = h.longBound("beginTimestamp");

@@ -2,11 +2,11 @@
 // level, or to %DLQ%group after maxReconsumeTimes (protocol doc 6.10, storage doc §12.7).
 
 import { Prop, propertiesToString, tagsHashCode, type MessageInner } from "../../common/message.ts";
-import { dlqTopic, isWriteable, PERM_READ_WRITE, retryTopic, TopicSysFlag } from "../../common/topic.ts";
+import { dlqTopic, groupTopicsProblem, isWriteable, PERM_READ_WRITE, retryTopic, TopicSysFlag } from "../../common/topic.ts";
 import { ResponseCode } from "../../remoting/codes.ts";
 import { RemotingCommand } from "../../remoting/command.ts";
 import type { BrokerController } from "../broker.ts";
-import { HeaderReader } from "./header.ts";
+import { HeaderReader, refuseBadName } from "./header.ts";
 import { DLQ_QUEUE_NUMS, VERSION_V3_4_9 } from "./send.ts";
 
 /** Java: first retry uses delay level 3 (10 s), then one level more per attempt. */
@@ -19,7 +19,9 @@ export class SendBackProcessor {
     const b = this.broker;
     const h = new HeaderReader(request.extFields);
     const offset = h.int("offset");
-    const group = h.str("group");
+    const group = h.group("group");
+    // The group names the %RETRY% / %DLQ% topics, hence consume-queue directories.
+    refuseBadName("the custom field <group>", groupTopicsProblem(group));
     let delayLevel = h.int("delayLevel");
     const headerMaxReconsumeTimes = h.optInt("maxReconsumeTimes");
     const unitMode = h.bool("unitMode");
