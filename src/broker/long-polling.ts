@@ -8,6 +8,7 @@ import type { MessageFilter } from "../store/store-types.ts";
 import { guardedTask } from "../common/guarded-task.ts";
 
 export interface SuspendedPull {
+  /** The request without its body (parkedRequest): a parked pull keeps only what re-running it needs. */
   request: RemotingCommand;
   conn: Connection;
   suspendedAtMs: number;
@@ -20,8 +21,22 @@ export interface SuspendedPull {
 /** Sweep period: timed-out pulls are answered at most this late, and missed wake-ups recovered. */
 export const HOLD_CHECK_INTERVAL_MS = 1_000;
 
-/** Bound on parked pulls per broker; beyond it pulls are answered at once (the client retries). */
+/** Bound on parked pulls per broker; beyond it pulls are answered SYSTEM_BUSY (the client retries later). */
 export const MAX_SUSPENDED_PULLS = 100_000;
+/**
+ * Bound on parked pulls per connection, so one peer cannot take the whole table. A Java client
+ * instance shares one connection per broker and parks one pull per assigned queue, so this is
+ * thousands of queues per client process.
+ */
+export const MAX_SUSPENDED_PULLS_PER_CONNECTION = 4_096;
+/**
+ * Longest hold, whatever suspendTimeoutMillis says: Java consumers ask 15 s (push) or 20 s (pull)
+ * and time the request out at 30 s; an unbounded hold pins the pull's memory for as long as asked.
+ */
+export const MAX_SUSPEND_TIMEOUT_MS = 30_000;
+
+/** Why a pull was not parked: the broker-wide or the per-connection bound. */
+export type SuspendRefusal = "broker" | "connection";
 
 /** The sweep checks at most this many new entries against a parked pull's tag filter; a longer backlog wakes it. */
 const SWEEP_MAX_ENTRIES_CHECKED = 1_000;
@@ -29,6 +44,8 @@ const SWEEP_MAX_ENTRIES_CHECKED = 1_000;
 export class PullRequestHoldService {
   private readonly table = new Map<string, SuspendedPull[]>();
   private count = 0;
+  /** Parked pulls per connection id. */
+  private readonly perConnection = new Map<number, number>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -44,9 +61,17 @@ export class PullRequestHoldService {
     return this.count;
   }
 
-  /** Parks a pull; false when the table is full (the caller answers right away). */
-  suspend(topic: string, queueId: number, pull: SuspendedPull): boolean {
-    if (this.count >= MAX_SUSPENDED_PULLS) return false;
+  /** Every parked pull (diagnostics and tests). */
+  *parked(): Generator<SuspendedPull> {
+    for (const list of this.table.values()) yield* list;
+  }
+
+  /** Parks a pull; otherwise says which bound refused it (the caller answers right away). */
+  suspend(topic: string, queueId: number, pull: SuspendedPull): SuspendRefusal | undefined {
+    if (this.count >= MAX_SUSPENDED_PULLS) return "broker";
+    const ofConnection = this.perConnection.get(pull.conn.id) ?? 0;
+    if (ofConnection >= MAX_SUSPENDED_PULLS_PER_CONNECTION) return "connection";
+    this.perConnection.set(pull.conn.id, ofConnection + 1);
     const key = `${topic}@${queueId}`;
     let list = this.table.get(key);
     if (!list) {
@@ -55,7 +80,13 @@ export class PullRequestHoldService {
     }
     list.push(pull);
     this.count++;
-    return true;
+    return undefined;
+  }
+
+  private forget(pull: SuspendedPull): void {
+    const left = (this.perConnection.get(pull.conn.id) ?? 1) - 1;
+    if (left > 0) this.perConnection.set(pull.conn.id, left);
+    else this.perConnection.delete(pull.conn.id);
   }
 
   /** Store dispatch made `maxOffset - 1` visible in topic/queueId; `tagsCode` undefined = sweep (entries checked). */
@@ -67,10 +98,17 @@ export class PullRequestHoldService {
     const keep: SuspendedPull[] = [];
     const wake: SuspendedPull[] = [];
     for (const pull of list) {
-      if (pull.conn.closed) continue;
+      if (pull.conn.closed) {
+        this.forget(pull);
+        continue;
+      }
       const arrived = maxOffset > pull.pullFromOffset && this.matches(pull, topic, queueId, maxOffset, tagsCode);
-      if (arrived || now >= pull.suspendedAtMs + pull.timeoutMs) wake.push(pull);
-      else keep.push(pull);
+      if (arrived || now >= pull.suspendedAtMs + pull.timeoutMs) {
+        this.forget(pull);
+        wake.push(pull);
+      } else {
+        keep.push(pull);
+      }
     }
     this.count -= list.length - keep.length;
     if (keep.length === 0) this.table.delete(key);
@@ -98,6 +136,7 @@ export class PullRequestHoldService {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.table.clear();
+    this.perConnection.clear();
     this.count = 0;
   }
 

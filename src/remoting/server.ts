@@ -25,9 +25,20 @@ export interface RemotingServerOptions {
   maxFrameSizeBytes?: number;
   /** Unsettled async processor calls per connection before SYSTEM_BUSY (default INFLIGHT_REQUESTS_MAX). */
   maxInflightRequests?: number;
+  /** Open connections at once (default MAX_CONNECTIONS); a connection past it is closed on accept. */
+  maxConnections?: number;
 }
 
 const DEFAULT_HOST = "0.0.0.0";
+
+/**
+ * Open connections per server, 10,000: each holds buffers and timers, so without a cap a peer
+ * opening sockets in a loop exhausts memory and descriptors. A Java client instance shares one
+ * connection per broker for all its producers and consumers, so real deployments stay far below.
+ */
+export const MAX_CONNECTIONS = 10_000;
+/** Connections refused past the cap are logged at most once per this interval (with a count). */
+const REFUSED_LOG_INTERVAL_MS = 10_000;
 
 export class RemotingServer {
   private readonly opts: RemotingServerOptions;
@@ -36,6 +47,8 @@ export class RemotingServer {
   private readonly connections = new Set<TcpConnection>();
   private listener: TCPSocketListener<SocketData> | undefined;
   private boundPort = 0;
+  private refusedConnections = 0;
+  private lastRefusedLogMs = Number.NEGATIVE_INFINITY;
 
   constructor(opts: RemotingServerOptions) {
     this.opts = opts;
@@ -85,7 +98,17 @@ export class RemotingServer {
     listener.stop(true);
   }
 
+  /** Connections closed on accept because the server was at maxConnections. */
+  get refusedConnectionCount(): number {
+    return this.refusedConnections;
+  }
+
   private accept(socket: Socket<SocketData>): void {
+    const maxConnections = this.opts.maxConnections ?? MAX_CONNECTIONS;
+    if (this.connections.size >= maxConnections) {
+      this.refuse(socket, maxConnections);
+      return;
+    }
     const conn = new TcpConnection({
       ownerName: `${this.opts.name} server`,
       socket,
@@ -99,6 +122,16 @@ export class RemotingServer {
     // Each socket gets its own data object: the listener's initial one is shared.
     socket.data = { conn };
     this.connections.add(conn);
+  }
+
+  private refuse(socket: Socket<SocketData>, maxConnections: number): void {
+    this.refusedConnections++;
+    socket.data = { conn: undefined };
+    socket.terminate();
+    const now = performance.now();
+    if (now - this.lastRefusedLogMs < REFUSED_LOG_INTERVAL_MS) return;
+    this.lastRefusedLogMs = now;
+    log.warn(`${this.opts.name} server: ${maxConnections} connections open, closed a new one from ${socket.remoteAddress} (${this.refusedConnections} refused so far)`);
   }
 
   private readonly dispatch: Processor = (request: RemotingCommand, conn: Connection) => {

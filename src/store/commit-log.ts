@@ -99,6 +99,9 @@ export class CommitLog implements FlushTarget {
     }
   }
 
+  /** Set once an fsync failed: the log accepts no more appends (see flush). */
+  readOnlyReason: string | undefined;
+
   /** The checkpoint whose physic timestamp follows the flushes. */
   setCheckpoint(checkpoint: StoreCheckpoint): void {
     this.checkpoint = checkpoint;
@@ -130,6 +133,7 @@ export class CommitLog implements FlushTarget {
   /** Appends one message; resolves once it is as durable as flushDiskType asks. */
   putMessage(msg: MessageInner, assignQueueOffset: AssignQueueOffset): MaybePromise<PutMessageResult> {
     if (this.shutDown) return failure("SERVICE_NOT_AVAILABLE", "message store is shut down");
+    if (this.readOnlyReason) return failure("SERVICE_NOT_AVAILABLE", this.readOnlyReason);
     let layout: RecordLayout;
     try {
       layout = measureRecord(msg);
@@ -168,6 +172,7 @@ export class CommitLog implements FlushTarget {
    */
   putMessages(batch: MessageBatch, assignQueueOffset: AssignQueueOffset): MaybePromise<PutMessageResult> {
     if (this.shutDown) return failure("SERVICE_NOT_AVAILABLE", "message store is shut down");
+    if (this.readOnlyReason) return failure("SERVICE_NOT_AVAILABLE", this.readOnlyReason);
     if (transactionType(batch.sysFlag) !== SysFlag.TRANSACTION_NOT_TYPE) {
       return failure("MESSAGE_ILLEGAL", "batch messages cannot be transactional");
     }
@@ -275,7 +280,10 @@ export class CommitLog implements FlushTarget {
       return result;
     }
     return this.groupCommit.waitForFlush(result.wroteOffset + result.wroteBytes).then((status) => {
-      if (status !== "PUT_OK") {
+      if (status === "SERVICE_NOT_AVAILABLE") {
+        result.status = status;
+        result.remark = this.readOnlyReason ?? "commit log fsync failed; the store is read-only";
+      } else if (status !== "PUT_OK") {
         result.status = status;
         result.remark = `fsync did not complete within syncFlushTimeout ${this.config.syncFlushTimeout} ms; the message is stored`;
       }
@@ -285,11 +293,25 @@ export class CommitLog implements FlushTarget {
 
   // ---- flush (FlushTarget) -------------------------------------------------------------------
 
-  /** Fsyncs dirty segments; once everything up to a record is durable its time goes to the checkpoint. */
+  /**
+   * Fsyncs dirty segments; once everything up to a record is durable its time goes to the
+   * checkpoint. A failed fsync is fatal for writing: the log turns read-only (readOnlyReason) and
+   * every later flush fails too, so no retry can acknowledge bytes whose writeback failed.
+   */
   async flush(leastPages: number): Promise<number> {
+    if (this.readOnlyReason) throw new Error(this.readOnlyReason);
     const coveredOffset = this.queue.getMaxOffset();
     const coveredTimestamp = this.lastStoreTimestamp;
-    const flushed = await this.queue.flush(leastPages);
+    let flushed: number;
+    try {
+      flushed = await this.queue.flush(leastPages);
+    } catch (err) {
+      if (!this.readOnlyReason) {
+        this.readOnlyReason = `commit log fsync failed (${(err as Error).message}); the store is read-only: records after offset ${this.queue.getFlushedWhere()} may not be durable`;
+        log.error(`FATAL: ${this.readOnlyReason}`);
+      }
+      throw err;
+    }
     if (this.checkpoint && flushed >= coveredOffset && coveredTimestamp > 0) {
       this.checkpoint.physicMsgTimestamp = Math.max(this.checkpoint.physicMsgTimestamp, coveredTimestamp);
     }
@@ -355,7 +377,7 @@ export class CommitLog implements FlushTarget {
    * master never sends across a segment end, so the bytes fit the segment; false otherwise.
    */
   appendData(startOffset: number, bytes: Uint8Array): boolean {
-    if (this.shutDown) return false;
+    if (this.shutDown || this.readOnlyReason) return false;
     const files = this.queue.files;
     // No bytes yet (at most one empty segment, e.g. a slave that crashed inside its first record).
     const holdsNothing = files.length === 0 || (files.length === 1 && files[0]!.wrotePosition === 0);

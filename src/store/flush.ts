@@ -2,12 +2,13 @@
 // commit, where every put waits until one fsync covered its end offset and concurrent puts share
 // that fsync. Both drive a FlushTarget, so they never fsync one file twice at the same time.
 
-import { createLogger } from "../log.ts";
 import type { PutMessageStatus } from "./store-types.ts";
 
-const log = createLogger("flush");
-
-/** What the services flush: the commit log (which also advances the checkpoint). */
+/**
+ * What the services flush: the commit log (which also advances the checkpoint). A failed flush is
+ * final: after an fsync error the kernel may have dropped the dirty pages and a later fsync can
+ * succeed without them, so the services never retry (nothing is acknowledged past the failure).
+ */
 export interface FlushTarget {
   /** Fsyncs segments with at least `leastPages` dirty 4 KiB pages (0 = all); resolves to the durable offset. */
   flush(leastPages: number): Promise<number>;
@@ -16,12 +17,11 @@ export interface FlushTarget {
 
 /** Puts waiting for an fsync at once; past it a put answers FLUSH_DISK_TIMEOUT at once (data kept). */
 export const GROUP_COMMIT_MAX_WAITERS = 100_000;
-/** Pause after a failed fsync before the group commit tries again, so a broken disk does not spin. */
-export const GROUP_COMMIT_RETRY_DELAY_MS = 10;
 /** Consumed queue slots dropped from the front of the waiter array once this many accumulate. */
 const WAITER_COMPACT_THRESHOLD = 1024;
 
-export type FlushStatus = Extract<PutMessageStatus, "PUT_OK" | "FLUSH_DISK_TIMEOUT">;
+/** SERVICE_NOT_AVAILABLE: an fsync failed; the record may not be durable and the store is read-only. */
+export type FlushStatus = Extract<PutMessageStatus, "PUT_OK" | "FLUSH_DISK_TIMEOUT" | "SERVICE_NOT_AVAILABLE">;
 
 export interface AsyncFlushOptions {
   /** ms between flushes (flushIntervalCommitLog). */
@@ -39,6 +39,8 @@ export class AsyncFlushService {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  /** A flush failed: the service stopped for good. */
+  private failed = false;
   private lastThoroughMs = 0;
 
   constructor(target: FlushTarget, options: AsyncFlushOptions) {
@@ -70,18 +72,25 @@ export class AsyncFlushService {
     if (thorough) this.lastThoroughMs = now;
     try {
       await this.target.flush(thorough ? 0 : this.options.leastPages);
-    } catch (err) {
-      log.error("commit log flush failed; retrying on the next interval", err);
+    } catch {
+      // The target logged it and turned read-only; flushing again could only hide the loss.
+      this.failed = true;
+      this.stopped = true;
     }
   }
 
-  /** Stops the timer and flushes everything once more. */
+  /** Stops the timer and flushes everything once more (unless a flush already failed). */
   async shutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.running) await this.running;
-    await this.target.flush(0);
+    if (this.failed) return;
+    try {
+      await this.target.flush(0);
+    } catch {
+      // Logged by the target; shutdown goes on.
+    }
   }
 }
 
@@ -108,6 +117,8 @@ export class GroupCommitService {
   private wakeupPending = false;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** Set by a failed fsync: every waiter then, and every later one, answers SERVICE_NOT_AVAILABLE. */
+  private failed = false;
 
   constructor(target: FlushTarget, options: { timeoutMs: number; maxWaiters?: number }) {
     if (!(options.timeoutMs > 0)) throw new Error(`syncFlushTimeout must be > 0 ms, got ${options.timeoutMs}`);
@@ -123,6 +134,7 @@ export class GroupCommitService {
   /** Resolves PUT_OK once an fsync covered `nextOffset`, FLUSH_DISK_TIMEOUT after the timeout. */
   waitForFlush(nextOffset: number): Promise<FlushStatus> {
     if (this.target.getFlushedWhere() >= nextOffset) return Promise.resolve("PUT_OK");
+    if (this.failed) return Promise.resolve("SERVICE_NOT_AVAILABLE");
     if (this.stopped || this.pendingCount >= this.maxWaiters) return Promise.resolve("FLUSH_DISK_TIMEOUT");
     return new Promise<FlushStatus>((resolve) => {
       this.waiters.push({ nextOffset, deadlineMs: performance.now() + this.timeoutMs, resolve });
@@ -153,17 +165,25 @@ export class GroupCommitService {
         let flushed: number;
         try {
           flushed = await this.target.flush(0);
-        } catch (err) {
-          log.error("commit log fsync failed; waiting puts keep waiting until their timeout", err);
-          if (this.stopped) break;
-          await new Promise((resolve) => setTimeout(resolve, GROUP_COMMIT_RETRY_DELAY_MS));
-          continue;
+        } catch {
+          // Logged by the target. No retry: it could succeed without the lost pages and acknowledge them.
+          this.failAll();
+          break;
         }
         this.completeUpTo(flushed);
       } while (this.pendingCount > 0 || (this.wakeupPending && !this.stopped));
     } finally {
       this.loop = undefined;
     }
+  }
+
+  /** Answers every waiter not covered by a successful fsync with SERVICE_NOT_AVAILABLE, and stops. */
+  private failAll(): void {
+    this.failed = true;
+    this.stopped = true;
+    this.completeUpTo(this.target.getFlushedWhere());
+    while (this.pendingCount > 0) this.waiters[this.head++]!.resolve("SERVICE_NOT_AVAILABLE");
+    this.compact();
   }
 
   private completeUpTo(flushedOffset: number): void {
@@ -202,10 +222,12 @@ export class GroupCommitService {
     this.stopped = true;
     if (this.loop) await this.loop.catch(() => undefined);
     let flushed = this.target.getFlushedWhere();
-    try {
-      flushed = await this.target.flush(0);
-    } catch (err) {
-      log.error("final commit log fsync failed", err);
+    if (!this.failed) {
+      try {
+        flushed = await this.target.flush(0);
+      } catch {
+        // Logged by the target.
+      }
     }
     this.completeUpTo(flushed);
     while (this.pendingCount > 0) this.waiters[this.head++]!.resolve("FLUSH_DISK_TIMEOUT");

@@ -264,11 +264,13 @@ export class MessageStore {
       const caughtUp = this.reput.behindBytes() === 0;
       await this.commitLog.shutdown();
       await this.flushConsumeQueues(true);
-      if (this.index) await this.index.flush();
+      // A failed index fsync must not stop the shutdown: the index is rebuilt from the commit log.
+      if (this.index) await this.index.flush().catch((err) => log.error("index flush failed at shutdown", err));
       for (const cq of this.allConsumeQueues()) cq.files.close();
       this.index?.close();
       this.checkpoint?.close();
-      if (wasRunning && caughtUp) removeAbortFile(abortFilePath(this.config));
+      // A read-only log (failed fsync) leaves the abort file: the next start recovers with CRC checks.
+      if (wasRunning && caughtUp && !this.commitLog.readOnlyReason) removeAbortFile(abortFilePath(this.config));
     }
     this.lock?.release();
     this.lock = undefined;
@@ -338,7 +340,7 @@ export class MessageStore {
     if (this.shutDown) return "message store has shut down";
     if (!this.running) return "message store is not started";
     if (this.config.brokerRole === "SLAVE") return "message store is in slave mode: writes go to the master";
-    return this.cleanup.notWritableReason;
+    return this.commitLog.readOnlyReason ?? this.cleanup.notWritableReason;
   }
 
   /**

@@ -29,6 +29,12 @@ function allocateAveragely(queues: number[], cids: string[], me: string): number
   return out;
 }
 
+function createTopic(topic: string, queues: number): RemotingCommand {
+  return RemotingCommand.request(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+    topic, defaultTopic: "TBW102", readQueueNums: String(queues), writeQueueNums: String(queues), perm: "6", topicFilterType: "SINGLE_TAG", topicSysFlag: "0", order: "false",
+  });
+}
+
 function lockBody(clientId: string, queueIds: number[]): Uint8Array {
   return new TextEncoder().encode(
     JSON.stringify({ clientId, consumerGroup: "G-lock", mqSet: queueIds.map((queueId) => ({ topic: "Shared", brokerName: "broker-test", queueId })) }),
@@ -115,6 +121,7 @@ describe("consumer offsets", () => {
     const dir = makeTempDir("tsmq-offsets-");
     try {
       const first = await startTestBroker({ dir });
+      expect((await first.client.invoke(first.addr, createTopic("TopicX", QUEUES), INVOKE_TIMEOUT_MS)).code).toBe(ResponseCode.SUCCESS);
       const update = RemotingCommand.request(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: "G-off", topic: "TopicX", queueId: "3", commitOffset: "42" });
       expect((await first.client.invoke(first.addr, update, INVOKE_TIMEOUT_MS)).code).toBe(ResponseCode.SUCCESS);
       await first.stop();
@@ -134,5 +141,22 @@ describe("consumer offsets", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("UPDATE_CONSUMER_OFFSET is refused for a topic that does not exist and a queue id out of range", async () => {
+    const update = (topic: string, queueId: number) =>
+      tb.client.invoke(tb.addr, RemotingCommand.request(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: "G-off2", topic, queueId: String(queueId), commitOffset: "7" }), INVOKE_TIMEOUT_MS);
+    // The hostile case: a 64 KiB topic name nobody created, and queue ids nobody has.
+    const unknown = await update("T".repeat(65_536), 0);
+    expect(unknown.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect(unknown.remark).toContain("not exist");
+    for (const queueId of [QUEUES, 1_000_000, -1]) {
+      const out = await update("Shared", queueId);
+      expect(out.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(out.remark).toContain(`QueueId ${queueId} is out of range 0..${QUEUES - 1}`);
+    }
+    expect((await update("Shared", QUEUES - 1)).code).toBe(ResponseCode.SUCCESS);
+    expect(tb.broker.offsets.queryOffset("G-off2", "Shared", QUEUES - 1)).toBe(7);
+    expect(tb.broker.offsets.queryOffset("G-off2", "Shared", QUEUES)).toBe(-1);
   });
 });

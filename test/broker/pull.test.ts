@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { decodeRecord } from "../../src/common/message-codec.ts";
 import { PullSysFlag } from "../../src/common/message.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
+import { RemotingClient } from "../../src/remoting/client.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
-import { heartbeatRequest, INVOKE_TIMEOUT_MS, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
+import { MAX_SUSPEND_TIMEOUT_MS, MAX_SUSPENDED_PULLS_PER_CONNECTION } from "../../src/broker/long-polling.ts";
+import { heartbeatRequest, INVOKE_TIMEOUT_MS, pollUntil, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
 
 /** Fast sweep so timed-out pulls are answered promptly in tests. */
 const HOLD_CHECK_INTERVAL_MS = 100;
@@ -25,7 +27,7 @@ function createTopic(topic: string, queues: number): RemotingCommand {
 
 beforeAll(async () => {
   tb = await startTestBroker({ brokerOptions: { holdCheckIntervalMs: HOLD_CHECK_INTERVAL_MS } });
-  for (const t of ["LP", "LPTag", "LPTimeout", "Status", "Subs", "Warm"]) expect((await invoke(createTopic(t, 2))).code).toBe(ResponseCode.SUCCESS);
+  for (const t of ["LP", "LPTag", "LPTimeout", "Status", "Subs", "Warm", "LPBody", "LPCap"]) expect((await invoke(createTopic(t, 2))).code).toBe(ResponseCode.SUCCESS);
   // The first send creates the commit-log segment; keep that out of the timed send.
   expect((await invoke(sendRequest("Warm", "w"))).code).toBe(ResponseCode.SUCCESS);
 });
@@ -77,6 +79,48 @@ describe("long polling", () => {
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(300 + HOLD_CHECK_INTERVAL_MS * 3);
     expect(r.extFields).toMatchObject({ nextBeginOffset: "0", maxOffset: "0", minOffset: "0", suggestWhichBrokerId: "0" });
+  });
+});
+
+describe("long polling bounds", () => {
+  test("a parked pull keeps no body and at most MAX_SUSPEND_TIMEOUT_MS of suspendTimeoutMillis", async () => {
+    // The hostile pull: a 1 MiB body and a 9e11 ms hold (it once pinned its body for 28 years).
+    const request = pullRequest("g-body", "LPBody", 0, 0, { sysFlag: suspendFlags, suspendTimeoutMillis: "900000000000", junk: "x".repeat(1000) });
+    request.body = new Uint8Array(1024 * 1024).fill(7);
+    const pending = invoke(request, 20_000);
+    await pollUntil(() => tb.broker.longPolling.size === 1 || undefined);
+    const [parked] = [...tb.broker.longPolling.parked()];
+    expect(parked!.timeoutMs).toBe(MAX_SUSPEND_TIMEOUT_MS);
+    expect(parked!.request.body).toBeUndefined();
+    expect(parked!.request.extFields.junk).toBeUndefined();
+    expect(parked!.request.extFields.topic).toBe("LPBody");
+    expect((await invoke(sendRequest("LPBody", "wake", {}, { e: "0" }))).code).toBe(ResponseCode.SUCCESS);
+    const r = await pending;
+    expect(r.code).toBe(ResponseCode.SUCCESS);
+    expect(new TextDecoder().decode(decodeRecord(r.body!, true).body)).toBe("wake");
+  });
+
+  test("past MAX_SUSPENDED_PULLS_PER_CONNECTION a pull answers SYSTEM_BUSY; other connections still park", async () => {
+    const greedy = new RemotingClient();
+    try {
+      const pulls = Array.from({ length: MAX_SUSPENDED_PULLS_PER_CONNECTION }, () =>
+        greedy.invoke(tb.addr, pullRequest("g-cap", "LPCap", 0, 0, { sysFlag: suspendFlags }), 20_000),
+      );
+      await pollUntil(() => tb.broker.longPolling.size === MAX_SUSPENDED_PULLS_PER_CONNECTION || undefined, 10_000);
+      const refused = await greedy.invoke(tb.addr, pullRequest("g-cap", "LPCap", 0, 0, { sysFlag: suspendFlags }), 5_000);
+      expect(refused.code).toBe(ResponseCode.SYSTEM_BUSY);
+      expect(refused.remark).toContain(`too many suspended pulls (${MAX_SUSPENDED_PULLS_PER_CONNECTION} on this connection)`);
+      const other = invoke(pullRequest("g-cap", "LPCap", 1, 0, { sysFlag: suspendFlags }), 20_000);
+      await pollUntil(() => tb.broker.longPolling.size === MAX_SUSPENDED_PULLS_PER_CONNECTION + 1 || undefined);
+      expect((await invoke(sendRequest("LPCap", "q0", {}, { e: "0" }))).code).toBe(ResponseCode.SUCCESS);
+      expect((await invoke(sendRequest("LPCap", "q1", {}, { e: "1" }))).code).toBe(ResponseCode.SUCCESS);
+      const answered = await Promise.all(pulls);
+      expect(answered.filter((r) => r.code === ResponseCode.SUCCESS).length).toBe(MAX_SUSPENDED_PULLS_PER_CONNECTION);
+      expect((await other).code).toBe(ResponseCode.SUCCESS);
+      expect(tb.broker.longPolling.size).toBe(0);
+    } finally {
+      greedy.close();
+    }
   });
 });
 

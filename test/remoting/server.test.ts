@@ -276,6 +276,23 @@ describe("RemotingServer lifecycle", () => {
 });
 
 describe("RemotingServer: load shedding", () => {
+  test("past maxConnections a new connection is closed on accept; the open ones are served", async () => {
+    const log = captureLog();
+    cleanups.push(log.restore);
+    const server = await startServer({ maxConnections: 2 });
+    server.registerProcessor(RequestCode.HEART_BEAT, (req) => RemotingCommand.responseTo(req, ResponseCode.SUCCESS));
+    const clients = [new RemotingClient(), new RemotingClient()];
+    for (const c of clients) cleanups.push(() => c.close());
+    const addr = `127.0.0.1:${server.port}`;
+    for (const c of clients) expect((await c.invoke(addr, RemotingCommand.request(RequestCode.HEART_BEAT), 3000)).code).toBe(ResponseCode.SUCCESS);
+    const third = await rawConnect(server.port);
+    await waitUntil(() => third.closed(), "the third connection closed by the server");
+    expect(server.refusedConnectionCount).toBe(1);
+    expect(server.connectionCount).toBe(2);
+    expect(log.lines.some((l) => l.includes("2 connections open, closed a new one"))).toBe(true);
+    for (const c of clients) expect((await c.invoke(addr, RemotingCommand.request(RequestCode.HEART_BEAT), 3000)).code).toBe(ResponseCode.SUCCESS);
+  });
+
   test("past maxInflightRequests unsettled async requests, new ones get SYSTEM_BUSY", async () => {
     const log = captureLog();
     cleanups.push(log.restore);

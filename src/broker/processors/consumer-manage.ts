@@ -26,9 +26,21 @@ export class ConsumerManageProcessor {
     return response;
   }
 
+  /**
+   * Stores an offset only for an existing topic and a queue id below its readQueueNums, with the
+   * codes and remarks RocketMQ 5 answers (4.9 stored anything: any topic name, any queue id, so one
+   * client could grow consumerOffset.json without bound).
+   */
   updateConsumerOffset(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
-    this.broker.offsets.commitOffset(h.group("consumerGroup"), h.topic("topic"), h.int("queueId"), h.int("commitOffset"));
+    const topic = h.topic("topic");
+    const queueId = h.int("queueId");
+    const topicConfig = this.broker.topics.get(topic);
+    if (!topicConfig) return RemotingCommand.responseTo(request, ResponseCode.TOPIC_NOT_EXIST, `Topic ${topic} not exist!`);
+    if (queueId < 0 || queueId >= topicConfig.readQueueNums) {
+      return RemotingCommand.responseTo(request, ResponseCode.SYSTEM_ERROR, `QueueId ${queueId} is out of range 0..${topicConfig.readQueueNums - 1} (readQueueNums) of topic ${topic}`);
+    }
+    this.broker.offsets.commitOffset(h.group("consumerGroup"), topic, queueId, h.int("commitOffset"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS);
   }
 

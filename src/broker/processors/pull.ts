@@ -7,7 +7,7 @@ import { RemotingCommand } from "../../remoting/command.ts";
 import type { Connection } from "../../remoting/connection.ts";
 import type { GetMessageResult } from "../../store/store-types.ts";
 import type { BrokerController } from "../broker.ts";
-import type { SuspendedPull } from "../long-polling.ts";
+import { MAX_SUSPEND_TIMEOUT_MS, MAX_SUSPENDED_PULLS, MAX_SUSPENDED_PULLS_PER_CONNECTION, type SuspendedPull } from "../long-polling.ts";
 import { buildSubscriptionData, tagFilter, type SubscriptionData } from "../subscription-data.ts";
 import { HeaderReader } from "./header.ts";
 
@@ -86,9 +86,14 @@ export class PullProcessor {
     if (allowSuspend && hasCommitOffset && b.config.brokerRole !== "SLAVE") b.offsets.commitOffset(group, topic, queueId, commitOffset);
 
     if (response.code === ResponseCode.PULL_NOT_FOUND && allowSuspend && hasSuspend) {
-      const timeoutMs = b.config.longPollingEnable ? suspendTimeoutMillis : b.config.shortPollingTimeMills;
-      const pull: SuspendedPull = { request, conn, suspendedAtMs: Date.now(), timeoutMs, pullFromOffset: queueOffset, filter };
-      if (b.longPolling.suspend(topic, queueId, pull)) return null;
+      const asked = b.config.longPollingEnable ? suspendTimeoutMillis : b.config.shortPollingTimeMills;
+      const timeoutMs = Math.min(Math.max(asked, 0), MAX_SUSPEND_TIMEOUT_MS);
+      const pull: SuspendedPull = { request: parkedRequest(request), conn, suspendedAtMs: Date.now(), timeoutMs, pullFromOffset: queueOffset, filter };
+      const refusal = b.longPolling.suspend(topic, queueId, pull);
+      if (refusal === undefined) return null;
+      // SYSTEM_BUSY: a Java consumer backs off (3 s) instead of pulling again at once.
+      const bound = refusal === "broker" ? `${MAX_SUSPENDED_PULLS} on this broker` : `${MAX_SUSPENDED_PULLS_PER_CONNECTION} on this connection`;
+      return fail(ResponseCode.SYSTEM_BUSY, `[PULL]too many suspended pulls (${bound}), try again later`);
     }
     return response;
   }
@@ -103,6 +108,38 @@ export class PullProcessor {
     }
     if (response) pull.conn.send(response);
   }
+}
+
+/** PullMessageRequestHeader fields (Java 4.9), the only ones a parked pull keeps. */
+const PULL_HEADER_FIELDS = [
+  "consumerGroup",
+  "topic",
+  "queueId",
+  "queueOffset",
+  "maxMsgNums",
+  "sysFlag",
+  "commitOffset",
+  "suspendTimeoutMillis",
+  "subscription",
+  "subVersion",
+  "expressionType",
+] as const;
+
+/**
+ * What a parked pull keeps of its request: the pull header fields and the ids its answer needs,
+ * no body and no other fields (60 parked pulls with 8 MiB bodies once held 500 MiB).
+ */
+function parkedRequest(request: RemotingCommand): RemotingCommand {
+  const extFields: Record<string, string> = {};
+  for (const name of PULL_HEADER_FIELDS) {
+    const value = request.extFields[name];
+    if (value !== undefined) extFields[name] = value;
+  }
+  const parked = RemotingCommand.request(request.code, extFields);
+  parked.opaque = request.opaque;
+  parked.flag = request.flag;
+  parked.serializeType = request.serializeType;
+  return parked;
 }
 
 /** Store result → PULL_MESSAGE response code, header and body (protocol doc 6.8 step 6). */
