@@ -33,6 +33,7 @@ export class ConsumerManageProcessor {
    */
   updateConsumerOffset(request: RemotingCommand): RemotingCommand {
     const h = new HeaderReader(request.extFields);
+    const group = h.group("consumerGroup");
     const topic = h.topic("topic");
     const queueId = h.int("queueId");
     const topicConfig = this.broker.topics.get(topic);
@@ -40,7 +41,7 @@ export class ConsumerManageProcessor {
     if (queueId < 0 || queueId >= topicConfig.readQueueNums) {
       return RemotingCommand.responseTo(request, ResponseCode.SYSTEM_ERROR, `QueueId ${queueId} is out of range 0..${topicConfig.readQueueNums - 1} (readQueueNums) of topic ${topic}`);
     }
-    this.broker.offsets.commitOffset(h.group("consumerGroup"), topic, queueId, h.int("commitOffset"));
+    this.broker.offsets.commitOffset(group, topic, queueId, h.int("commitOffset"));
     return RemotingCommand.responseTo(request, ResponseCode.SUCCESS);
   }
 
