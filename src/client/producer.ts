@@ -220,6 +220,14 @@ export class Producer implements ProducerMember {
     return this.requestWith(input, timeoutMs, async (out, leftMs) => this.sendKernel(out, await this.selectQueue(out, selector, arg), "async", leftMs));
   }
 
+  /** request() to a given queue (Java request(msg, mq, timeout)). */
+  requestToQueue(input: MessageInput, mq: MessageQueue, timeoutMs = this.opts.sendMsgTimeoutMs): Promise<ReplyMessage> {
+    return this.requestWith(input, timeoutMs, async (out, leftMs) => {
+      if (mq.topic !== out.topic) throw new MQClientError(`message topic ${out.topic} differs from queue topic ${mq.topic}`);
+      return this.sendKernel(out, mq, "async", leftMs);
+    });
+  }
+
   /** request() reporting through callbacks (Java request(msg, callback, timeout)): exactly one is called, once. */
   requestAsync(input: MessageInput, callback: RequestCallback, timeoutMs = this.opts.sendMsgTimeoutMs): void {
     this.request(input, timeoutMs)

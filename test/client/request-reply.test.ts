@@ -109,6 +109,22 @@ describe("tsmq requester × tsmq replier", () => {
     }
   });
 
+  test("requestToQueue: that queue; a queue of another topic fails the request at once", async () => {
+    const reply = await requester.requestToQueue({ topic: TOPIC, body: "to-q2" }, { topic: TOPIC, brokerName: "broker-test", queueId: 2 }, REQUEST_TIMEOUT_MS);
+    expect(text(reply.body)).toBe("reply-to-q2");
+    expect(requestQueues.get("to-q2")).toBe(2);
+    const err = await requester.requestToQueue({ topic: TOPIC, body: "x" }, { topic: "Other", brokerName: "broker-test", queueId: 0 }, REQUEST_TIMEOUT_MS).catch((e) => e);
+    expect(err.message).toBe(`send request message to <${TOPIC}> fail`);
+    expect(err.cause.message).toBe(`message topic ${TOPIC} differs from queue topic Other`);
+  });
+
+  test("large bodies: request and reply compressed on the wire, inflated on arrival", async () => {
+    const body = "x".repeat(20_000);
+    const reply = await requester.request({ topic: TOPIC, body }, REQUEST_TIMEOUT_MS);
+    expect(reply.sysFlag & 0x1).toBe(0x1); // the replier's producer compressed it
+    expect(text(reply.body)).toBe(`reply-${body}`);
+  });
+
   test("no replier: RequestTimeoutError after the timeout", async () => {
     const started = Date.now();
     const err = await requester.request({ topic: SILENT_TOPIC, body: "unanswered" }, 300).catch((e) => e);

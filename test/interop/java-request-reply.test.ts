@@ -94,12 +94,32 @@ describeJava("request–reply against tsmq", () => {
     }
   }, 120_000);
 
+  test("compressed bodies (20 KB): Java requester × Java replier and × tsmq-client replier", async () => {
+    const topic = await requestTopic("ReqBig");
+    const count = 5;
+    const javaReplierRun = await javaReplier(topic, "G_reply_java_big");
+    const javaToJava = await runJava("reply.requester", { namesrv: cluster.namesrvAddr, topic, mode: "sync", count, padBytes: 20_000, group: "G_request_java_big" });
+    expect(await javaToJava.result()).toEqual({ requests: count, replies: count, mismatched: 0, errors: 0 });
+    javaReplierRun.say("stop");
+    expect(await javaReplierRun.result()).toEqual({ replied: count, failed: 0, requests: count });
+
+    const bigTopic = await requestTopic("ReqBigTs");
+    const replier = await tsmqReplier(bigTopic, "G_reply_ts_big");
+    try {
+      const javaToTs = await runJava("reply.requester", { namesrv: cluster.namesrvAddr, topic: bigTopic, mode: "sync", count, padBytes: 20_000, group: "G_request_java_big_ts" });
+      expect(await javaToTs.result()).toEqual({ requests: count, replies: count, mismatched: 0, errors: 0 });
+    } finally {
+      await replier.stop();
+    }
+  }, 120_000);
+
   test("tsmq-client requester × Java replier", async () => {
     const topic = await requestTopic("ReqTsToJava");
     const replier = await javaReplier(topic, "G_reply_java_for_ts");
     const requester = new Producer({ namesrvAddr: cluster.namesrvAddr, instanceName: "ts-requester", groupName: "G_request_ts", logger: quiet }).start();
     try {
-      const bodies = Array.from({ length: REQUESTS }, (_, i) => `req-${i}`);
+      // The last one 20 KB: compressed both ways, the Java replier's reply inflated by tsmq.
+      const bodies = Array.from({ length: REQUESTS }, (_, i) => `req-${i}${i === REQUESTS - 1 ? "x".repeat(20_000) : ""}`);
       const half = REQUESTS / 2;
       // Half one after the other, half at once.
       const replies: string[] = [];

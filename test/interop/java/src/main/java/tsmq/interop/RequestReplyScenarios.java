@@ -76,7 +76,7 @@ final class RequestReplyScenarios {
 
     /**
      * {@code count} requests to {@code topic}, {@code mode} "sync" (one after the other) or "async"
-     * (all in flight, RequestCallback). Result: requests, replies whose body matches their request,
+     * (all in flight, RequestCallback), bodies padded with {@code padBytes}. Result: requests, replies whose body matches their request,
      * mismatched replies, errors.
      */
     static void requester(Args args, Out out) throws Exception {
@@ -90,8 +90,10 @@ final class RequestReplyScenarios {
         AtomicInteger errors = new AtomicInteger();
         AtomicInteger nullSuccesses = new AtomicInteger();
         boolean async = args.str("mode", "sync").equals("async");
+        // padBytes > 4 KiB makes both the request and its reply compressed on the wire.
+        String pad = "x".repeat(args.integer("padBytes", 0));
         for (int i = 0; i < count; i++) {
-            String body = "req-" + i;
+            String body = "req-" + i + pad;
             Message msg = new Message(topic, "TagR", "k" + i, body.getBytes(StandardCharsets.UTF_8));
             if (async) {
                 producer.request(msg, new RequestCallback() {
