@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.rocketmq.client.QueryResult;
+import org.apache.rocketmq.common.admin.OffsetWrapper;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
@@ -117,6 +118,17 @@ final class QueryScenarios {
         out.result(Out.map("early", early, "late", late, "all", all, "absent", noneError));
     }
 
+    private static long queue0ConsumerOffset(DefaultMQAdminExt admin, String group, String topic) {
+        try {
+            for (Map.Entry<MessageQueue, OffsetWrapper> e : admin.examineConsumeStats(group).getOffsetTable().entrySet()) {
+                if (e.getKey().getTopic().equals(topic) && e.getKey().getQueueId() == 0) return e.getValue().getConsumerOffset();
+            }
+            return -1;
+        } catch (Exception e) {
+            return -1; // not known to the broker yet
+        }
+    }
+
     /**
      * {@code count} messages "before-" and, a moment later, {@code count} "after-", all on queue 0;
      * a push consumer takes all of them, then DefaultMQAdminExt.resetOffsetByTimestamp to the first
@@ -161,7 +173,22 @@ final class QueryScenarios {
         admin.setNamesrvAddr(args.namesrv());
         admin.setInstanceName("reset-admin-" + ProcessHandle.current().pid());
         admin.start();
-        Map<MessageQueue, Long> table = admin.resetOffsetByTimestamp(topic, group, resetTo, true);
+        // Offset commits are oneway requests on the consumer's connection: the reset (on the
+        // admin's) needs the group's offsets on the broker, and fails untouched until every queue has one.
+        Waits.until("the group's committed offset on queue 0", 10_000, () -> queue0ConsumerOffset(admin, group, topic) == 2L * count);
+        Map<MessageQueue, Long> table = new java.util.HashMap<>();
+        long resetAt = resetTo;
+        Waits.until("a reset with every queue's offset on the broker", 10_000, () -> {
+            try {
+                table.putAll(admin.resetOffsetByTimestamp(topic, group, resetAt, true));
+                return true;
+            } catch (org.apache.rocketmq.client.exception.MQBrokerException e) {
+                if (e.getErrorMessage() != null && e.getErrorMessage().contains("not exist")) return false;
+                throw new IllegalStateException(e);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         admin.shutdown();
         long q0Offset = -1;
         for (Map.Entry<MessageQueue, Long> e : table.entrySet()) if (e.getKey().getQueueId() == 0) q0Offset = e.getValue();
