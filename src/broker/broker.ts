@@ -3,6 +3,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
+import { isErrno, writeFileAtomic } from "../common/atomic-file.ts";
 import type { MaybePromise } from "../common/maybe-promise.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { formatProperties, parseProperties } from "../config/properties.ts";
@@ -16,7 +17,6 @@ import { HAService } from "../store/ha/ha-service.ts";
 import { MessageStore } from "../store/message-store.ts";
 import type { PutMessageResult } from "../store/store-types.ts";
 import type { ClientChannelInfo } from "./client-channel.ts";
-import { writeConfigFile } from "./config-file.ts";
 import { ConsumerManager } from "./consumer-manager.ts";
 import { ConsumerOffsetManager } from "./consumer-offsets.ts";
 import { PullRequestHoldService } from "./long-polling.ts";
@@ -268,13 +268,18 @@ export class BrokerController {
     await this.registration?.registerAll();
   }
 
-  /** Writes accepted UPDATE_BROKER_CONFIG keys into the `-c` file (other lines' comments are not kept). */
-  persistConfigUpdates(updates: Map<string, string>): void {
+  /** Writes accepted UPDATE_BROKER_CONFIG keys into the `-c` file, atomically (other lines' comments are not kept). */
+  async persistConfigUpdates(updates: Map<string, string>): Promise<void> {
     const file = this.opts.configFilePath;
     if (!file) return;
-    const merged = fs.existsSync(file) ? parseProperties(fs.readFileSync(file, "utf8")) : new Map<string, string>();
+    let merged = new Map<string, string>();
+    try {
+      merged = parseProperties(await fs.promises.readFile(file, "utf8"));
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw err;
+    }
     for (const [k, v] of updates) merged.set(k, v);
-    writeConfigFile(file, formatProperties(merged));
+    await writeFileAtomic(file, formatProperties(merged));
   }
 
   /** Unregisters, stops listening, flushes offsets / delay offsets and shuts the store down. */
