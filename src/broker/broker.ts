@@ -93,6 +93,7 @@ export class BrokerController {
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private started = false;
   private stopping = false;
+  private onewayRegistrationPending = false;
 
   constructor(
     readonly config: BrokerConfig,
@@ -238,7 +239,7 @@ export class BrokerController {
       this.topics,
       (result) => this.onRegistered(result.masterAddr, result.haServerAddr),
     );
-    this.topics.onChange = () => this.registration?.registerAllOneway();
+    this.topics.onChange = () => this.scheduleOnewayRegistration();
     if (this.namesrvAddrs.length > 0) {
       await this.registration.registerAll();
       this.timers.push(setInterval(() => void this.registration?.registerAll(), clampRegisterPeriodMs(c.registerNameServerPeriod)));
@@ -294,12 +295,33 @@ export class BrokerController {
     await this.server.stop();
     await this.vipServer.stop();
     this.longPollingInstance?.shutdown();
-    this.scheduleInstance?.shutdown();
+    await this.scheduleInstance?.shutdown();
     await this.transactionCheckInstance?.shutdown();
-    this.persistOffsets();
+    await this.flushMetadata();
     this.haInstance?.shutdown();
     await this.storeInstance?.shutdown();
     log.info(`broker ${this.config.brokerName} stopped`);
+  }
+
+  /** Waits until topics, groups and offsets are durable; a failure is logged (the .bak stays usable). */
+  private async flushMetadata(): Promise<void> {
+    for (const file of [this.topics, this.groups, this.offsets]) {
+      try {
+        await file.flush();
+      } catch (err) {
+        log.error("writing broker metadata at shutdown failed", err);
+      }
+    }
+  }
+
+  /** One oneway registration per event-loop turn, however many topics a request created. */
+  private scheduleOnewayRegistration(): void {
+    if (this.onewayRegistrationPending) return;
+    this.onewayRegistrationPending = true;
+    setImmediate(() => {
+      this.onewayRegistrationPending = false;
+      this.registration?.registerAllOneway();
+    });
   }
 
   private persistOffsets(): void {

@@ -100,18 +100,20 @@ export class AdminProcessor {
       order: h.bool("order"),
     });
     this.broker.topics.update(tc, false);
+    await this.broker.topics.flush(); // an admin's success means the topic survives a crash
     await this.broker.registerBrokerAll();
     return this.ok(request);
   }
 
-  private deleteTopic(request: RemotingCommand): RemotingCommand {
+  private async deleteTopic(request: RemotingCommand): Promise<RemotingCommand> {
     const topic = new HeaderReader(request.extFields).topic("topic");
     this.broker.topics.delete(topic);
     this.broker.store.deleteTopics(new Set([topic]));
+    await this.broker.topics.flush();
     return this.ok(request);
   }
 
-  private updateSubscriptionGroup(request: RemotingCommand): RemotingCommand {
+  private async updateSubscriptionGroup(request: RemotingCommand): Promise<RemotingCommand> {
     const body = parseJsonBody(request.body);
     if (!body.ok) return this.fail(request, ResponseCode.SYSTEM_ERROR, `subscription group body ${body.problem}`);
     const config = subscriptionGroupFromJson(body.value);
@@ -122,14 +124,16 @@ export class AdminProcessor {
       return this.fail(request, ResponseCode.SYSTEM_ERROR, `subscription group body retryQueueNums ${config.retryQueueNums} out of range 0..${MAX_QUEUE_NUMS}`);
     }
     this.broker.groups.update(config);
+    await this.broker.groups.flush();
     return this.ok(request);
   }
 
-  private deleteSubscriptionGroup(request: RemotingCommand): RemotingCommand {
+  private async deleteSubscriptionGroup(request: RemotingCommand): Promise<RemotingCommand> {
     const h = new HeaderReader(request.extFields);
     const group = h.group("groupName");
     this.broker.groups.delete(group);
     if (h.bool("removeOffset")) this.broker.offsets.removeGroup(group);
+    await this.broker.groups.flush();
     return this.ok(request);
   }
 
