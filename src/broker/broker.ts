@@ -245,7 +245,7 @@ export class BrokerController {
       this.timers.push(setInterval(() => void this.registration?.registerAll(), clampRegisterPeriodMs(c.registerNameServerPeriod)));
     }
     this.slaveSync?.start(c.slaveSynchronizeInterval, this.opts.slaveSyncFirstDelayMs);
-    log.info(`broker ${c.brokerName} started as ${c.brokerRole} (id ${c.brokerId}, HA ${haServerAddr}): port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}`);
+    log.info(`broker ${c.brokerName} started as ${c.brokerRole} (id ${c.brokerId}, HA ${haServerAddr}): port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}, listening on ${this.server.host}`);
   }
 
   /** A slave learns its master from every registration (Java doRegisterBrokerAll). */

@@ -93,7 +93,7 @@ export class NameServer {
     await this.kv.load();
     await this.server.start();
     this.scanTimer = setInterval(() => this.scanNotActiveBrokers(), this.scanIntervalMs);
-    log.info(`listening on port ${this.server.port}`);
+    log.info(`listening on ${this.server.host}:${this.server.port}`);
   }
 
   /** Stops accepting, closes connections and writes the KV table. */
