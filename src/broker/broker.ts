@@ -3,6 +3,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
+import { isErrno, writeFileAtomic } from "../common/atomic-file.ts";
 import type { MaybePromise } from "../common/maybe-promise.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { formatProperties, parseProperties } from "../config/properties.ts";
@@ -18,7 +19,6 @@ import { MessageStore } from "../store/message-store.ts";
 import { lockFilePath } from "../store/store-config.ts";
 import type { PutMessageResult } from "../store/store-types.ts";
 import type { ClientChannelInfo } from "./client-channel.ts";
-import { writeConfigFile } from "./config-file.ts";
 import { ConsumerManager } from "./consumer-manager.ts";
 import { ConsumerOffsetManager } from "./consumer-offsets.ts";
 import { PullRequestHoldService } from "./long-polling.ts";
@@ -99,6 +99,7 @@ export class BrokerController {
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private started = false;
   private stopping = false;
+  private onewayRegistrationPending = false;
 
   constructor(
     readonly config: BrokerConfig,
@@ -248,13 +249,13 @@ export class BrokerController {
       this.topics,
       (result) => this.onRegistered(result.masterAddr, result.haServerAddr),
     );
-    this.topics.onChange = () => this.registration?.registerAllOneway();
+    this.topics.onChange = () => this.scheduleOnewayRegistration();
     if (this.namesrvAddrs.length > 0) {
       await this.registration.registerAll();
       this.timers.push(setInterval(guardedTask("namesrv registration", () => this.registration?.registerAll()), clampRegisterPeriodMs(c.registerNameServerPeriod)));
     }
     this.slaveSync?.start(c.slaveSynchronizeInterval, this.opts.slaveSyncFirstDelayMs);
-    log.info(`broker ${c.brokerName} started as ${c.brokerRole} (id ${c.brokerId}, HA ${haServerAddr}): port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}`);
+    log.info(`broker ${c.brokerName} started as ${c.brokerRole} (id ${c.brokerId}, HA ${haServerAddr}): port ${this.port}, vip port ${this.vipPort}, store ${c.storePathRootDir}, namesrv ${this.namesrvAddrs.join(";") || "(none)"}, listening on ${this.server.host}`);
   }
 
   /** A slave learns its master from every registration (Java doRegisterBrokerAll). */
@@ -278,13 +279,18 @@ export class BrokerController {
     await this.registration?.registerAll();
   }
 
-  /** Writes accepted UPDATE_BROKER_CONFIG keys into the `-c` file (other lines' comments are not kept). */
-  persistConfigUpdates(updates: Map<string, string>): void {
+  /** Writes accepted UPDATE_BROKER_CONFIG keys into the `-c` file, atomically (other lines' comments are not kept). */
+  async persistConfigUpdates(updates: Map<string, string>): Promise<void> {
     const file = this.opts.configFilePath;
     if (!file) return;
-    const merged = fs.existsSync(file) ? parseProperties(fs.readFileSync(file, "utf8")) : new Map<string, string>();
+    let merged = new Map<string, string>();
+    try {
+      merged = parseProperties(await fs.promises.readFile(file, "utf8"));
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw err;
+    }
     for (const [k, v] of updates) merged.set(k, v);
-    writeConfigFile(file, formatProperties(merged));
+    await writeFileAtomic(file, formatProperties(merged));
   }
 
   /** Unregisters, stops listening, flushes offsets / delay offsets and shuts the store down. */
@@ -299,13 +305,34 @@ export class BrokerController {
     await this.server.stop();
     await this.vipServer.stop();
     this.longPollingInstance?.shutdown();
-    this.scheduleInstance?.shutdown();
+    await this.scheduleInstance?.shutdown();
     await this.transactionCheckInstance?.shutdown();
-    this.persistOffsets();
+    await this.flushMetadata();
     this.haInstance?.shutdown();
     await this.storeInstance?.shutdown();
     this.storeLock?.release();
     log.info(`broker ${this.config.brokerName} stopped`);
+  }
+
+  /** Waits until topics, groups and offsets are durable; a failure is logged (the .bak stays usable). */
+  private async flushMetadata(): Promise<void> {
+    for (const file of [this.topics, this.groups, this.offsets]) {
+      try {
+        await file.flush();
+      } catch (err) {
+        log.error("writing broker metadata at shutdown failed", err);
+      }
+    }
+  }
+
+  /** One oneway registration per event-loop turn, however many topics a request created. */
+  private scheduleOnewayRegistration(): void {
+    if (this.onewayRegistrationPending) return;
+    this.onewayRegistrationPending = true;
+    setImmediate(() => {
+      this.onewayRegistrationPending = false;
+      this.registration?.registerAllOneway();
+    });
   }
 
   private persistOffsets(): void {

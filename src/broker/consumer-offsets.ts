@@ -2,7 +2,7 @@
 // queueId → next offset to consume, kept in memory and flushed to config/consumerOffset.json.
 
 import path from "node:path";
-import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
+import { MetadataFile } from "./config-file.ts";
 
 const KEY_SEPARATOR = "@";
 
@@ -29,26 +29,36 @@ function* offsetTableEntries(table: object): Generator<[string, Map<number, numb
 export class ConsumerOffsetManager {
   /** `topic@group` → queueId → offset. */
   readonly table = new Map<string, Map<number, number>>();
-  private readonly file: string;
+  /** consumerOffset.json, written in the background (config-file.ts). */
+  readonly metadata: MetadataFile;
   private dirty = false;
 
   constructor(storePathRootDir: string) {
-    this.file = path.join(storePathRootDir, "config", "consumerOffset.json");
+    this.metadata = new MetadataFile(path.join(storePathRootDir, "config", "consumerOffset.json"), () => this.toJson());
   }
 
+  /** A corrupt file without a usable .bak throws CorruptFileError: offsets are never silently reset. */
   load(): void {
-    const raw = readConfigFile(this.file) as Record<string, unknown> | undefined;
-    if (!raw || typeof raw !== "object") return;
-    const table = raw.offsetTable;
+    const raw = this.metadata.load();
+    const table = raw?.offsetTable;
     if (typeof table !== "object" || table === null) return;
     for (const [key, queues] of offsetTableEntries(table)) this.table.set(key, queues);
   }
 
-  /** Writes the file when something changed since the last write (called every 5 s and at shutdown). */
+  /**
+   * Schedules a background write when something changed since the last one (called every
+   * flushConsumerOffsetInterval, like Java); commits themselves only touch memory.
+   */
   persist(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    writeConfigFile(this.file, prettyJson(this.toJson()));
+    this.metadata.markDirty();
+  }
+
+  /** persist() and wait until the file is durable (shutdown). */
+  flush(): Promise<void> {
+    this.persist();
+    return this.metadata.flush();
   }
 
   /** ConsumerOffsetSerializeWrapper with quoted numeric keys (Java fastjson reads them back as Integer). */

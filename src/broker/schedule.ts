@@ -7,7 +7,7 @@ import { decodeRecord } from "../common/message-codec.ts";
 import { Prop, propertiesToString, tagsHashCode, type MessageInner } from "../common/message.ts";
 import { SystemTopic } from "../common/topic.ts";
 import type { MessageStore } from "../store/message-store.ts";
-import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
+import { MetadataFile } from "./config-file.ts";
 import { parseDelayLevels } from "../common/delay-levels.ts";
 import { guardedTask } from "../common/guarded-task.ts";
 
@@ -30,7 +30,8 @@ export class ScheduleMessageService {
   readonly levelDelaysMs: number[];
   /** level (1-based) → next consume-queue offset to deliver. */
   readonly offsetTable = new Map<number, number>();
-  private readonly file: string;
+  /** delayOffset.json, written in the background (config-file.ts). */
+  readonly metadata: MetadataFile;
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
   private persistTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
@@ -43,18 +44,20 @@ export class ScheduleMessageService {
     private readonly flushDelayOffsetIntervalMs: number,
   ) {
     this.levelDelaysMs = parseDelayLevels(messageDelayLevel);
-    this.file = path.join(storePathRootDir, "config", "delayOffset.json");
+    this.metadata = new MetadataFile(path.join(storePathRootDir, "config", "delayOffset.json"), () => this.toJson());
   }
 
   get maxLevel(): number {
     return this.levelDelaysMs.length;
   }
 
-  /** Reads delayOffset.json, clamping each offset into its queue's [min, max]. */
+  /** Reads delayOffset.json, clamping each offset into its queue's [min, max]; a corrupt file without a usable .bak throws. */
   load(): void {
-    const raw = readConfigFile(this.file) as Record<string, unknown> | undefined;
-    const table = raw?.offsetTable;
-    if (typeof table !== "object" || table === null) return;
+    const table = this.metadata.load()?.offsetTable;
+    if (typeof table === "object" && table !== null) this.loadTable(table);
+  }
+
+  private loadTable(table: object): void {
     for (const [levelText, offsetValue] of Object.entries(table as Record<string, unknown>)) {
       const level = Number(levelText);
       const offset = Number(offsetValue);
@@ -72,8 +75,9 @@ export class ScheduleMessageService {
   replaceFromMaster(raw: unknown): void {
     const table = (raw as Record<string, unknown>).offsetTable;
     if (typeof table !== "object" || table === null) throw new Error("master delay offsets have no offsetTable");
-    writeConfigFile(this.file, prettyJson({ offsetTable: table }));
-    this.load();
+    this.offsetTable.clear();
+    this.loadTable(table);
+    this.metadata.markDirty();
   }
 
   start(): void {
@@ -83,19 +87,21 @@ export class ScheduleMessageService {
     this.persistTimer = setInterval(guardedTask("delay offset persist", () => this.persist()), this.flushDelayOffsetIntervalMs);
   }
 
-  shutdown(): void {
+  /** Stops delivery and waits until the offsets are durable. */
+  async shutdown(): Promise<void> {
     this.running = false;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     if (this.persistTimer) clearInterval(this.persistTimer);
-    this.dirty = true;
-    this.persist();
+    this.metadata.markDirty();
+    await this.metadata.flush();
   }
 
+  /** Schedules a background write when deliveries moved an offset since the last one. */
   persist(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    writeConfigFile(this.file, prettyJson(this.toJson()));
+    this.metadata.markDirty();
   }
 
   toJson(): { offsetTable: Record<string, number> } {

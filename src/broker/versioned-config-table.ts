@@ -3,7 +3,7 @@
 // wrappers (Java TopicConfigSerializeWrapper, SubscriptionGroupWrapper) are read leniently from
 // disk and strictly from a master during slave sync.
 
-import { prettyJson, readConfigFile, writeConfigFile } from "./config-file.ts";
+import { MetadataFile } from "./config-file.ts";
 import { dataVersionFromJson, newDataVersion, type DataVersion } from "./data-version.ts";
 
 export interface VersionedTableShape<T, Key extends string = string> {
@@ -23,21 +23,34 @@ export interface VersionedTableShape<T, Key extends string = string> {
 export class VersionedConfigTable<T, Key extends string> {
   readonly table = new Map<string, T>();
   dataVersion: DataVersion = newDataVersion();
+  /** The JSON file, written in the background after changes (config-file.ts). */
+  readonly metadata: MetadataFile;
 
   constructor(
-    private readonly file: string,
+    file: string,
     private readonly shape: VersionedTableShape<T, Key>,
-  ) {}
+  ) {
+    this.metadata = new MetadataFile(file, () => this.serializeWrapper());
+  }
 
-  /** Loads the file on top of the entries already present (built-ins); a missing file is a fresh broker. */
+  /**
+   * Loads the file on top of the entries already present (built-ins); a missing file is a fresh
+   * broker, a corrupt one without a usable .bak throws CorruptFileError naming it.
+   */
   load(): void {
-    const { version, entries } = readVersionedTable(readConfigFile(this.file), this.shape);
+    const { version, entries } = readVersionedTable(this.metadata.load(), this.shape);
     if (version) this.dataVersion = version;
     for (const entry of entries) this.table.set(this.shape.nameOf(entry), entry);
   }
 
+  /** Schedules a background write of the table (coalesced with other changes). */
   persist(): void {
-    writeConfigFile(this.file, prettyJson(this.serializeWrapper()));
+    this.metadata.markDirty();
+  }
+
+  /** Writes pending changes and waits for them to be durable. */
+  flush(): Promise<void> {
+    return this.metadata.flush();
   }
 
   /**

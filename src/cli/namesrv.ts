@@ -1,10 +1,10 @@
-// `tsmq namesrv [-p port] [-c namesrv.conf]`: runs a NameServer until SIGINT/SIGTERM.
+// `tsmq namesrv [-p port] [-c namesrv.conf] [--bind address]`: runs a NameServer until SIGINT/SIGTERM.
 
 import { defineCommand } from "citty";
 import { loadNamesrvConfig } from "../config/namesrv-config.ts";
 import { createLogger } from "../log.ts";
 import { NameServer } from "../namesrv/namesrv.ts";
-import { exitOnConfigError, requireOptionValues, runUntilSignal } from "./run-until-signal.ts";
+import { ALL_INTERFACES, bindAddress, exitOnConfigError, requireOptionValues, runUntilSignal } from "./run-until-signal.ts";
 
 const log = createLogger("namesrv");
 
@@ -14,14 +14,16 @@ export default defineCommand({
     port: { type: "string", alias: "p", description: "listen port (config key listenPort, default 9876)" },
     config: { type: "string", alias: "c", description: "namesrv properties file (RocketMQ namesrv.conf keys)" },
     kvConfigPath: { type: "string", description: "KV config file (default ~/namesrv/kvConfig.json)" },
+    bind: { type: "string", description: `address to listen on (default ${ALL_INTERFACES}, all interfaces, like Java)` },
   },
   async run({ args }) {
-    const loaded = await exitOnConfigError(log, () => {
+    const { loaded, host } = await exitOnConfigError(log, async () => {
       requireOptionValues(args);
-      return loadNamesrvConfig(args.config, { listenPort: args.port, kvConfigPath: args.kvConfigPath });
+      const host = bindAddress(args.bind, ALL_INTERFACES);
+      return { host, loaded: await loadNamesrvConfig(args.config, { listenPort: args.port, kvConfigPath: args.kvConfigPath }) };
     });
     for (const warning of loaded.warnings) log.warn(warning);
-    const namesrv = new NameServer({ config: loaded.config });
+    const namesrv = new NameServer({ config: loaded.config, host });
     await runUntilSignal(log, namesrv, {
       startFailure: `cannot start on port ${loaded.config.listenPort}`,
       // Java prints this line to stdout once the namesrv is up; scripts wait for it.

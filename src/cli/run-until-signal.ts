@@ -1,6 +1,7 @@
 // Shared by the server subcommands (namesrv, broker, standalone): config errors exit 1 with the
 // message, and a started server runs until SIGINT/SIGTERM, then shuts down cleanly (exit 0).
 
+import { isIP } from "node:net";
 import { ConfigError } from "../config/java-types.ts";
 import type { Logger } from "../log.ts";
 import { useNormalJitPolicy } from "./jit-policy.ts";
@@ -30,6 +31,18 @@ export function requireOptionValues(args: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(args)) {
     if (value === "" && name !== "_") throw new ConfigError(`option --${name} needs a value`);
   }
+}
+
+/** Java's brokers and namesrvs listen on every interface; `tsmq broker` / `tsmq namesrv` keep that default. */
+export const ALL_INTERFACES = "0.0.0.0";
+/** `tsmq standalone` is a trial on one machine: loopback unless told otherwise. */
+export const LOOPBACK = "127.0.0.1";
+
+/** The --bind option: an IPv4 or IPv6 address to listen on, `fallback` when absent; ConfigError otherwise. */
+export function bindAddress(value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (isIP(value) === 0) throw new ConfigError(`option --bind needs an IP address to listen on, got "${value}"`);
+  return value;
 }
 
 /** Runs `load`; a ConfigError (bad key, unreadable file) is logged and exits 1, anything else propagates. */

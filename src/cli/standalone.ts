@@ -1,5 +1,6 @@
-// `tsmq standalone [--store DIR] [-p namesrvPort] [--broker-port P]`: a NameServer and a broker in
-// one process on embedded defaults, ready for clients in one command.
+// `tsmq standalone [--store DIR] [-p namesrvPort] [--broker-port P] [--bind address]`: a NameServer
+// and a broker in one process on embedded defaults, ready for clients in one command. It listens on
+// loopback unless --bind says otherwise: a trial store must not be open to the network by default.
 
 import path from "node:path";
 import { defineCommand } from "citty";
@@ -10,7 +11,7 @@ import { loadNamesrvConfig } from "../config/namesrv-config.ts";
 import { BROKER_DEFAULT_PORT, NAMESRV_DEFAULT_PORT } from "../common/limits.ts";
 import { createLogger } from "../log.ts";
 import { NameServer } from "../namesrv/namesrv.ts";
-import { exitOnConfigError, requireOptionValues, runUntilSignal } from "./run-until-signal.ts";
+import { bindAddress, exitOnConfigError, LOOPBACK, requireOptionValues, runUntilSignal } from "./run-until-signal.ts";
 
 const log = createLogger("standalone");
 
@@ -28,11 +29,13 @@ export default defineCommand({
     port: { type: "string", alias: "p", description: `NameServer port (default ${NAMESRV_DEFAULT_PORT})` },
     "broker-port": { type: "string", description: `broker port (default ${BROKER_DEFAULT_PORT})` },
     config: { type: "string", alias: "c", description: "optional broker properties file; its keys replace the standalone defaults, the flags above win" },
+    bind: { type: "string", description: `address the namesrv and broker listen on (default ${LOOPBACK}; for remote clients also set brokerIP1 in -c)` },
   },
   async run({ args }) {
     const namesrvPort = args.port ?? String(NAMESRV_DEFAULT_PORT);
-    const { storeDir, namesrvConfig, brokerConfig } = await exitOnConfigError(log, async () => {
+    const { storeDir, namesrvConfig, brokerConfig, host } = await exitOnConfigError(log, async () => {
       requireOptionValues(args);
+      const host = bindAddress(args.bind, LOOPBACK);
       const props = args.config === undefined ? new Map<string, string>() : await readPropertiesFile(args.config);
       const storeDir = path.resolve(args.store ?? props.get("storePathRootDir") ?? DEFAULT_STORE_DIR);
       const namesrvConfig = (await loadNamesrvConfig(undefined, { listenPort: namesrvPort, kvConfigPath: path.join(storeDir, "namesrv", "kvConfig.json") })).config;
@@ -55,9 +58,9 @@ export default defineCommand({
       });
       const loaded = parseBrokerConfig(props, overrides);
       for (const warning of loaded.warnings) log.warn(warning);
-      return { storeDir, namesrvConfig, brokerConfig: loaded.config };
+      return { storeDir, namesrvConfig, brokerConfig: loaded.config, host };
     });
-    const namesrv = new NameServer({ config: namesrvConfig });
+    const namesrv = new NameServer({ config: namesrvConfig, host });
     try {
       await namesrv.start();
     } catch (err) {
@@ -66,12 +69,12 @@ export default defineCommand({
     }
     // The broker registers with the namesrv started above; with port 0 that is its bound port.
     brokerConfig.namesrvAddr = `127.0.0.1:${namesrv.port}`;
-    const broker = new BrokerController(brokerConfig, { configFilePath: args.config });
+    const broker = new BrokerController(brokerConfig, { configFilePath: args.config, host });
     await runUntilSignal(log, broker, {
       startFailure: "broker failed to start",
       afterFailedStart: () => broker.shutdown(),
       beforeExit: () => namesrv.shutdown(),
-      ready: () => console.log(`tsmq standalone ready: namesrv 127.0.0.1:${namesrv.port}, broker ${brokerConfig.brokerName} on ${broker.brokerAddr}, store ${storeDir}`),
+      ready: () => console.log(`tsmq standalone ready: namesrv 127.0.0.1:${namesrv.port}, broker ${brokerConfig.brokerName} on ${broker.brokerAddr}, listening on ${host}, store ${storeDir}`),
     });
   },
 });

@@ -158,6 +158,41 @@ function brokerConfigSchema() {
 
 export type BrokerConfig = z.infer<ReturnType<typeof brokerConfigSchema>>;
 
+/**
+ * The keys UPDATE_BROKER_CONFIG may change on a running broker (an allow-list: a key not named here
+ * is refused). Each is read where it is used, so a change takes effect; none names a path, a port,
+ * a role or id, a file or memory size, or anything that starts a process (CVE-2023-33246).
+ */
+export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig> = new Set<keyof BrokerConfig>([
+  "brokerPermission",
+  "autoCreateTopicEnable",
+  "autoCreateSubscriptionGroup",
+  "defaultTopicQueueNums",
+  "notifyConsumerIdsChangedEnable",
+  "slaveReadEnable",
+  "longPollingEnable",
+  "shortPollingTimeMills",
+  "enablePropertyFilter",
+  "rejectTransactionMessage",
+  "transactionTimeOut",
+  "transactionCheckMax",
+  "transactionCheckInterval",
+  "regionId",
+  "traceOn",
+  "startAcceptSendRequestTimeStamp",
+  "fileReservedTime",
+  "deleteWhen",
+  "diskMaxUsedSpaceRatio",
+  "cleanFileForciblyEnable",
+  "defaultQueryMaxNum",
+  "maxMsgsNumBatch",
+  "maxTransferCountOnMessageInMemory",
+  "maxTransferCountOnMessageInDisk",
+  "accessMessageInMemoryMaxRatio",
+  "syncFlushTimeout",
+  "slaveTimeout",
+]);
+
 /** The typed config from parsed properties plus overrides (CLI flags win). */
 export function parseBrokerConfig(props: Properties, overrides: ConfigInput = {}): ConfigLoadResult<BrokerConfig> {
   const result = buildConfig(brokerConfigSchema(), "broker", props, overrides);

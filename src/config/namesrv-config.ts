@@ -34,6 +34,12 @@ function namesrvConfigSchema() {
 
 export type NamesrvConfig = z.infer<ReturnType<typeof namesrvConfigSchema>>;
 
+/**
+ * The keys UPDATE_NAMESRV_CONFIG may change on a running namesrv (an allow-list): none names a
+ * path, a port or a thread count fixed at start (Java's configBlackList only covers the paths).
+ */
+export const NAMESRV_RUNTIME_KEYS: ReadonlySet<keyof NamesrvConfig> = new Set<keyof NamesrvConfig>(["productEnvName", "clusterTest", "orderMessageEnable"]);
+
 export function parseNamesrvConfig(props: Properties, overrides: ConfigInput = {}): ConfigLoadResult<NamesrvConfig> {
   return buildConfig(namesrvConfigSchema(), "namesrv", props, overrides);
 }

@@ -37,10 +37,31 @@ export function parseProperties(text: string): Properties {
   return props;
 }
 
-/** Writes properties as `key=value` lines (for GET_NAMESRV_CONFIG / GET_BROKER_CONFIG bodies). */
+/**
+ * Writes properties as `key=value` lines (config files, GET_NAMESRV_CONFIG / GET_BROKER_CONFIG
+ * bodies), escaped so that parseProperties reads back exactly what was written: a backslash, a line
+ * break or a separator inside a key can never start another line or key.
+ */
 export function formatProperties(entries: Iterable<[string, string | number | boolean]>): string {
   let out = "";
-  for (const [key, value] of entries) out += `${key}=${String(value)}\n`;
+  for (const [key, value] of entries) out += `${escapeText(key, true)}=${escapeText(String(value), false)}\n`;
+  return out;
+}
+
+function escapeText(s: string, isKey: boolean): string {
+  if (!/[\\\r\n\f\t=:# !]/.test(s)) return s;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "\\") out += "\\\\";
+    else if (c === "\n") out += "\\n";
+    else if (c === "\r") out += "\\r";
+    else if (c === "\f") out += "\\f";
+    else if (c === "\t") out += "\\t";
+    else if (isKey && (c === "=" || c === ":" || c === " " || c === "#" || c === "!")) out += "\\" + c;
+    else if (!isKey && i === 0 && c === " ") out += "\\ ";
+    else out += c;
+  }
   return out;
 }
 

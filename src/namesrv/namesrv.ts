@@ -4,17 +4,17 @@
 // RemotingServer's default) where the Java namesrv stays silent and lets the caller time out.
 
 import { decodeFastjson, encodeFastjson, type FastjsonMode } from "../common/fastjson.ts";
-import fs from "node:fs/promises";
-import path from "node:path";
 import { ConfigError } from "../config/java-types.ts";
-import { formatProperties, parseProperties, PropertiesSyntaxError } from "../config/properties.ts";
-import { parseNamesrvConfig, type NamesrvConfig } from "../config/namesrv-config.ts";
+import { formatProperties } from "../config/properties.ts";
+import { NAMESRV_RUNTIME_KEYS, parseNamesrvConfig, type NamesrvConfig } from "../config/namesrv-config.ts";
+import { readConfigUpdate } from "../config/runtime-update.ts";
+import { writeFileAtomic } from "../common/atomic-file.ts";
 import { createLogger } from "../log.ts";
 import { RequestCode, ResponseCode } from "../remoting/codes.ts";
 import { RemotingCommand } from "../remoting/command.ts";
 import type { Connection } from "../remoting/connection.ts";
 import { RemotingServer } from "../remoting/server.ts";
-import { KvConfig, NAMESPACE_ORDER_TOPIC_CONFIG } from "./kv-config.ts";
+import { KvConfig, KvEntryError, NAMESPACE_ORDER_TOPIC_CONFIG } from "./kv-config.ts";
 import { decodeRegisterBrokerBody, RegisterBodyError, toDataVersion } from "./register-body.ts";
 import { RouteInfo } from "./route-info.ts";
 import { guardedTask } from "../common/guarded-task.ts";
@@ -29,8 +29,6 @@ export const BROKER_SCAN_INTERVAL_MS = 10_000;
 const STANDARD_JSON_MIN_VERSION = 401;
 /** Java's hint appended to TOPIC_NOT_EXIST remarks (FAQUrl.suggestTodo(APPLY_TOPIC_URL)). */
 const APPLY_TOPIC_FAQ = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
-/** Keys UPDATE_NAMESRV_CONFIG may not change (Java NamesrvConfig.configBlackList, plus rocketmqHome per protocol doc §3.3.1). */
-const CONFIG_BLACK_LIST = new Set(["configBlackList", "configStorePath", "kvConfigPath", "rocketmqHome"]);
 
 export interface NameServerOptions {
   config: NamesrvConfig;
@@ -96,7 +94,7 @@ export class NameServer {
     await this.kv.load();
     await this.server.start();
     this.scanTimer = setInterval(guardedTask("namesrv broker scan", () => this.scanNotActiveBrokers()), this.scanIntervalMs);
-    log.info(`listening on port ${this.server.port}`);
+    log.info(`listening on ${this.server.host}:${this.server.port}`);
   }
 
   /** Stops accepting, closes connections and writes the KV table. */
@@ -119,7 +117,7 @@ export class NameServer {
       try {
         return await fn(request, conn);
       } catch (err) {
-        if (err instanceof HeaderError || err instanceof RegisterBodyError) {
+        if (err instanceof HeaderError || err instanceof RegisterBodyError || err instanceof KvEntryError) {
           return RemotingCommand.responseTo(request, ResponseCode.SYSTEM_ERROR, err.message);
         }
         throw err;
@@ -195,40 +193,34 @@ export class NameServer {
       const count = this.routes.setWritePermOfBroker(requireField(req, "brokerName"), "add");
       return ok(req, { addTopicCount: String(count) });
     });
-    this.handle(RequestCode.UPDATE_NAMESRV_CONFIG, (req) => this.updateConfig(req));
+    this.handle(RequestCode.UPDATE_NAMESRV_CONFIG, (req, conn) => this.updateConfig(req, conn));
     this.handle(RequestCode.GET_NAMESRV_CONFIG, (req) =>
       ok(req, {}, new TextEncoder().encode(formatProperties(Object.entries(this.opts.config)))),
     );
   }
 
-  /** Applies `key=value` lines to the running config and writes it to configStorePath (Java Configuration.update). */
-  private async updateConfig(req: RemotingCommand): Promise<RemotingCommand> {
+  /**
+   * UPDATE_NAMESRV_CONFIG (Java Configuration.update): allow-listed keys only
+   * (config/runtime-update.ts), values checked by the config schema, then the whole config written
+   * atomically to configStorePath.
+   */
+  private async updateConfig(req: RemotingCommand, conn: Connection): Promise<RemotingCommand> {
     if (!req.body || req.body.length === 0) return ok(req);
-    let props;
-    try {
-      props = parseProperties(new TextDecoder().decode(req.body));
-    } catch (err) {
-      if (!(err instanceof PropertiesSyntaxError)) throw err;
-      return RemotingCommand.responseTo(req, ResponseCode.SYSTEM_ERROR, `string2Properties error: ${err.message}`);
-    }
-    for (const key of props.keys()) {
-      if (CONFIG_BLACK_LIST.has(key)) return RemotingCommand.responseTo(req, ResponseCode.NO_PERMISSION, "Can not update config in black list.");
-    }
+    const read = readConfigUpdate(req.body, NAMESRV_RUNTIME_KEYS);
+    if (!read.ok) return RemotingCommand.responseTo(req, read.refusal === "not-allowed" ? ResponseCode.NO_PERMISSION : ResponseCode.SYSTEM_ERROR, read.remark);
     const current = new Map(Object.entries(this.opts.config).map(([k, v]) => [k, String(v)]));
     let updated;
     try {
-      updated = parseNamesrvConfig(new Map([...current, ...props]));
+      updated = parseNamesrvConfig(new Map([...current, ...read.updates]));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       return RemotingCommand.responseTo(req, ResponseCode.SYSTEM_ERROR, err.message);
     }
     for (const warning of updated.warnings) log.warn(warning);
-    Object.assign(this.opts.config, updated.config);
-    const file = this.opts.config.configStorePath;
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(`${file}.tmp`, formatProperties(Object.entries(this.opts.config)));
-    await fs.rename(`${file}.tmp`, file);
-    log.info(`config updated: ${[...props.keys()].join(", ")}`);
+    const config = this.opts.config as Record<string, unknown>;
+    for (const key of read.updates.keys()) config[key] = (updated.config as Record<string, unknown>)[key];
+    await writeFileAtomic(this.opts.config.configStorePath, formatProperties(Object.entries(this.opts.config)));
+    log.info(`config updated by ${conn.remoteAddress}: ${[...read.updates].map(([k, v]) => `${k}=${v}`).join(", ")}`);
     return ok(req);
   }
 

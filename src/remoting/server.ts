@@ -68,6 +68,11 @@ export class RemotingServer {
     return this.boundPort;
   }
 
+  /** The address listened on (printed at start). */
+  get host(): string {
+    return this.opts.host ?? DEFAULT_HOST;
+  }
+
   /** Open connections, for diagnostics and tests. */
   get connectionCount(): number {
     return this.connections.size;

@@ -1,5 +1,5 @@
-// Admin and query requests over a real socket: UPDATE_BROKER_CONFIG block list (CVE-2023-33246
-// class), topic and group administration, stats, runtime info, queries by key / id / time.
+// Admin and query requests over a real socket: UPDATE_BROKER_CONFIG allow-list (CVE-2023-33246
+// class, and the escaped-newline smuggling of issue 13), topic and group administration, stats, runtime info, queries by key / id / time.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
@@ -8,7 +8,7 @@ import { parseFastjson } from "../../src/common/fastjson.ts";
 import { decodeRecord } from "../../src/common/message-codec.ts";
 import { RequestCode, ResponseCode } from "../../src/remoting/codes.ts";
 import { RemotingCommand } from "../../src/remoting/command.ts";
-import { BROKER_CONFIG_BLOCK_LIST } from "../../src/broker/processors/admin.ts";
+import { BROKER_RUNTIME_KEYS, brokerConfigEntries } from "../../src/config/broker-config.ts";
 import { RemotingClient } from "../../src/remoting/client.ts";
 import { heartbeatRequest, INVOKE_TIMEOUT_MS, jsonOf, makeTempDir, pollUntil, pullRequest, sendRequest, startTestBroker, type TestBroker } from "./helpers.ts";
 
@@ -32,17 +32,29 @@ afterAll(async () => {
 });
 
 describe("UPDATE_BROKER_CONFIG", () => {
-  test("every blocked key is refused with NO_PERMISSION and nothing changes", async () => {
+  test("every key off the allow-list is refused with NO_PERMISSION and nothing changes", async () => {
     const before = { ...tb.broker.config };
-    const attempts = [...BROKER_CONFIG_BLOCK_LIST, "storePathEpochFile", "someFutureDir", "javaHome"];
+    const schemaKeys = brokerConfigEntries(tb.broker.config).map(([k]) => k);
+    const attempts = [...schemaKeys.filter((k) => !BROKER_RUNTIME_KEYS.has(k as never)), "configBlackList", "brokerConfigPath", "storePathEpochFile", "someFutureDir"];
+    expect(attempts).toContain("storePathCommitLog");
     for (const key of attempts) {
       const r = await invoke(req(RequestCode.UPDATE_BROKER_CONFIG, {}, `${key}=/tmp/evil\n`));
       expect({ key, code: r.code }).toEqual({ key, code: ResponseCode.NO_PERMISSION });
       expect(r.remark).toContain(key);
     }
-    // A blocked key hidden among allowed ones refuses the whole update.
+    // A refused key hidden among allowed ones refuses the whole update.
     const mixed = await invoke(req(RequestCode.UPDATE_BROKER_CONFIG, {}, "longPollingEnable=false\nrocketmqHome=/tmp/evil\n"));
     expect(mixed.code).toBe(ResponseCode.NO_PERMISSION);
+    expect(tb.broker.config).toEqual(before);
+  });
+
+  test("an escaped line break cannot smuggle a key (issue 13: regionId=x\\nstorePathCommitLog=/tmp/e)", async () => {
+    const before = { ...tb.broker.config };
+    for (const body of ["regionId=x\\nstorePathCommitLog=/tmp/e\n", "regionId=x\\u000astorePathCommitLog=/tmp/e\n", "regionId=x\\rstorePathCommitLog=/tmp/e\n"]) {
+      const r = await invoke(req(RequestCode.UPDATE_BROKER_CONFIG, {}, body));
+      expect({ body, code: r.code }).toEqual({ body, code: ResponseCode.SYSTEM_ERROR });
+      expect(r.remark).toContain("line breaks");
+    }
     expect(tb.broker.config).toEqual(before);
   });
 
@@ -200,6 +212,12 @@ describe("UPDATE_BROKER_CONFIG persistence", () => {
       const text = fs.readFileSync(file, "utf8");
       expect(text).toContain("brokerClusterName=DefaultCluster\n");
       expect(text).toContain("defaultTopicQueueNums=6\n");
+      // Written through a temp file, the previous content kept as .bak.
+      expect(fs.existsSync(file + ".tmp")).toBe(false);
+      expect(fs.readFileSync(file + ".bak", "utf8")).toBe("# operator's file\nbrokerClusterName=DefaultCluster\n");
+      const smuggle = await own.client.invoke(own.addr, req(RequestCode.UPDATE_BROKER_CONFIG, {}, "regionId=x\\nstorePathCommitLog=/tmp/e\n"), INVOKE_TIMEOUT_MS);
+      expect(smuggle.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(fs.readFileSync(file, "utf8")).toBe(text);
     } finally {
       await own.destroy();
     }

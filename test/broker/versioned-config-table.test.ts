@@ -53,7 +53,7 @@ describe("readMasterTable (slave sync)", () => {
 });
 
 describe("VersionedConfigTable", () => {
-  test("persist, load into a fresh table, and replace from a master's wrapper", () => {
+  test("persist, load into a fresh table, and replace from a master's wrapper", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsmq-versioned-table-"));
     try {
       const file = path.join(dir, "config", "entries.json");
@@ -61,6 +61,7 @@ describe("VersionedConfigTable", () => {
       written.table.set("a", { name: "a", n: 1 });
       written.dataVersion = { counter: 5, timestamp: 500 };
       written.persist();
+      await written.flush();
       expect(written.serializeWrapper()).toEqual({ dataVersion: { counter: 5, timestamp: 500 }, entryTable: { a: 1 } });
 
       const read = new VersionedConfigTable(file, shape);
@@ -73,6 +74,7 @@ describe("VersionedConfigTable", () => {
       expect(read.replaceFromMaster({ dataVersion: { counter: 6, timestamp: 600 }, entryTable: { z: 9 } })).toBe(true);
       expect([...read.table.values()]).toEqual([{ name: "z", n: 9 }]);
       // The replaced table was persisted.
+      await read.flush();
       const reread = new VersionedConfigTable(file, shape);
       reread.load();
       expect(reread.serializeWrapper()).toEqual({ dataVersion: { counter: 6, timestamp: 600 }, entryTable: { z: 9 } });

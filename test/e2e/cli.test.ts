@@ -48,5 +48,10 @@ describe("tsmq command line (compiled binary)", () => {
     const noValue = await tsmq(["standalone", "--store"]);
     expect(noValue.code).toBe(1);
     expect(noValue.stderr).toContain("option --store needs a value");
+    for (const command of ["standalone", "broker", "namesrv"]) {
+      const badBind = await tsmq([command, "--bind", "example.com"]);
+      expect({ command, code: badBind.code }).toEqual({ command, code: 1 });
+      expect(badBind.stderr).toContain('option --bind needs an IP address to listen on, got "example.com"');
+    }
   });
 });

@@ -98,7 +98,7 @@ describe("tsmq namesrv (compiled binary)", () => {
     await help.stop();
     expect(help.output()).toContain("namesrv");
     const p = await spawnTsmq(["namesrv", "-p", String(await freePort())], { cwd: home, env: { HOME: home }, ready: READY });
-    expect(p.output()).toContain("INFO  [namesrv] listening on port");
+    expect(p.output()).toContain("INFO  [namesrv] listening on 0.0.0.0:"); // all interfaces by default, like Java, and printed
     expect(await p.stop()).toBe(0);
   });
 });

@@ -51,9 +51,21 @@ describe("tsmq standalone (compiled binary)", () => {
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
-  test("prints where it listens", () => {
+  test("prints where it listens: loopback by default (issue 13, item 7)", async () => {
     expect(proc.output()).toContain(`namesrv 127.0.0.1:${namesrvPort}`);
     expect(proc.output()).toContain(`127.0.0.1:${brokerPort}`);
+    expect(proc.output()).toContain("listening on 127.0.0.1,");
+    // Not reachable on this machine's other addresses (when it has one).
+    const external = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal);
+    if (external) {
+      for (const port of [namesrvPort, brokerPort]) {
+        const refused = await Bun.connect({ hostname: external.address, port, socket: { data() {} } }).then(
+          (s) => (s.end(), false),
+          () => true,
+        );
+        expect({ port, refused }).toEqual({ port, refused: true });
+      }
+    }
   });
 
   test("ali-ons round trip, then a clean SIGTERM exit", async () => {
@@ -101,7 +113,7 @@ describe("tsmq broker -c (compiled binary)", () => {
         conf,
         ["brokerClusterName=E2eCluster", "brokerName=broker-e2e", `listenPort=${brokerPort}`, "brokerIP1=127.0.0.1", `storePathRootDir=${path.join(dir, "store")}`, "mappedFileSizeCommitLog=4194304", ""].join("\n"),
       );
-      const broker = await spawnTsmq(["broker", "-c", conf, "-n", `127.0.0.1:${nsPort}`], { ready: /broker broker-e2e ready on 127\.0\.0\.1:\d+/ });
+      const broker = await spawnTsmq(["broker", "-c", conf, "-n", `127.0.0.1:${nsPort}`], { ready: /broker broker-e2e ready on 127\.0\.0\.1:\d+, listening on 0\.0\.0\.0:\d+/ });
       const route = async () => client.invoke(`127.0.0.1:${nsPort}`, RemotingCommand.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: "broker-e2e" }), INVOKE_TIMEOUT_MS);
       const registered = await route();
       expect(registered.code).toBe(ResponseCode.SUCCESS);

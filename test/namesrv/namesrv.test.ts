@@ -230,16 +230,25 @@ describe("NameServer", () => {
   test("UPDATE_NAMESRV_CONFIG: black list, bad values, and an update that GET_NAMESRV_CONFIG and the file show", async () => {
     const c = client();
     const update = (body: string) => c.invoke(addr, RemotingCommand.request(RequestCode.UPDATE_NAMESRV_CONFIG, {}, new TextEncoder().encode(body)), TIMEOUT_MS);
-    const denied = await update("kvConfigPath=/etc/evil\n");
-    expect(denied.code).toBe(ResponseCode.NO_PERMISSION);
-    expect(denied.remark).toBe("Can not update config in black list.");
+    for (const key of ["kvConfigPath", "configStorePath", "rocketmqHome", "listenPort", "serverWorkerThreads", "configBlackList", "unknownKey"]) {
+      const denied = await update(`${key}=/etc/evil\n`);
+      expect({ key, code: denied.code }).toEqual({ key, code: ResponseCode.NO_PERMISSION });
+      expect(denied.remark).toContain(`Can not update config ${key}: not among the keys that may change at run time`);
+    }
+    // Issue 13: an escaped newline in a value smuggled a refused key into namesrv.properties.
+    const smuggled = await update("productEnvName=x\\nkvConfigPath=/tmp/e\n");
+    expect(smuggled.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(smuggled.remark).toContain("line breaks");
     const bad = await update("clusterTest=maybe\n");
     expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(bad.remark).toContain('"clusterTest" = "maybe": expected a boolean');
     expect((await update("productEnvName=test-env\n")).code).toBe(ResponseCode.SUCCESS);
     const config = await c.invoke(addr, RemotingCommand.request(RequestCode.GET_NAMESRV_CONFIG), TIMEOUT_MS);
     expect(text(config.body)).toContain("productEnvName=test-env\n");
-    expect(fs.readFileSync(path.join(dir, "namesrv.properties"), "utf8")).toContain("productEnvName=test-env\n");
+    const written = fs.readFileSync(path.join(dir, "namesrv.properties"), "utf8");
+    expect(written).toContain("productEnvName=test-env\n");
+    expect(written).not.toContain("/tmp/e");
+    expect(fs.existsSync(path.join(dir, "namesrv.properties.tmp"))).toBe(false);
   });
 
   test("KV config: put/get/list/delete, order topic conf in routes, persisted across restarts", async () => {
@@ -249,6 +258,10 @@ describe("NameServer", () => {
     expect((await put("ORDER_TOPIC_CONFIG", "TopicTest", "broker-a:4")).code).toBe(ResponseCode.SUCCESS);
     await put("ns", "k1", "v1");
     await put("ns", "k2", "v2");
+    for (const [namespace, key, value, remark] of [["ns\nx", "k", "v", "namespace contains a line break"], ["ns", "", "v", "key is blank"], ["ns", "k".repeat(256), "v", "more than 255"], ["ns", "k", "a\u2028b", "value contains"]]) {
+      const refused = await put(namespace!, key!, value!);
+      expect({ code: refused.code, remark: refused.remark }).toEqual({ code: ResponseCode.SYSTEM_ERROR, remark: expect.stringContaining(remark!) });
+    }
 
     const get = await c.invoke(addr, RemotingCommand.request(RequestCode.GET_KV_CONFIG, { namespace: "ns", key: "k1" }), TIMEOUT_MS);
     expect(get.extFields.value).toBe("v1");

@@ -1,11 +1,13 @@
 // Admin requests (protocol doc 3.3.4): topics, subscription groups, offsets, runtime info, broker
-// config (with a block list), stats, connections, reset offset and consumer running info forwarding.
+// config (with an allow-list), stats, connections, reset offset and consumer running info forwarding.
 
 import { decodeOffsetMsgId } from "../../common/message-codec.ts";
 import { encodeFastjson } from "../../common/fastjson.ts";
 import { groupNameProblem, isSystemTopic, newTopicConfig, topicNameProblem } from "../../common/topic.ts";
-import { brokerConfigEntries, parseBrokerConfig, type BrokerConfig } from "../../config/broker-config.ts";
-import { formatProperties, parseProperties } from "../../config/properties.ts";
+import { BROKER_RUNTIME_KEYS, brokerConfigEntries, parseBrokerConfig, type BrokerConfig } from "../../config/broker-config.ts";
+import { formatProperties } from "../../config/properties.ts";
+import { readConfigUpdate } from "../../config/runtime-update.ts";
+import { createLogger } from "../../log.ts";
 import { CURRENT_VERSION, RequestCode, ResponseCode } from "../../remoting/codes.ts";
 import { RemotingCommand } from "../../remoting/command.ts";
 import type { Processor } from "../../remoting/connection.ts";
@@ -29,39 +31,8 @@ const MAX_QUEUE_NUMS = 65_535;
 /** perm is READ|WRITE|INHERIT: 0..7. */
 const MAX_PERM = 7;
 
-/**
- * Keys UPDATE_BROKER_CONFIG refuses: anything naming a path or able to start a process
- * (CVE-2023-33246 changed rocketmqHome / filter-server settings to run commands).
- */
-export const BROKER_CONFIG_BLOCK_LIST = new Set([
-  "configBlackList",
-  "brokerConfigPath",
-  "rocketmqHome",
-  "storePathRootDir",
-  "storePathCommitLog",
-  "storePathConsumeQueue",
-  "storePathIndex",
-  "storeCheckpoint",
-  "abortFile",
-  "kvConfigPath",
-  "configStorePath",
-  "filterServerNums",
-  // Registration targets and ports are fixed at start; changing them live would only desynchronise.
-  "namesrvAddr",
-  "listenPort",
-  "haListenPort",
-  // The HA service (server on a master, client on a slave) and the registered id are fixed at start.
-  "brokerRole",
-  "brokerId",
-]);
-
-/** Block by shape too, so a future path-like key is refused without being listed. */
-export function isBlockedConfigKey(key: string): boolean {
-  return BROKER_CONFIG_BLOCK_LIST.has(key) || /path/i.test(key) || /(Home|Dir)$/.test(key);
-}
-
+const log = createLogger("admin");
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
 
 export class AdminProcessor {
   /** Bumped on every UPDATE_BROKER_CONFIG (GET_BROKER_CONFIG header `version`). */
@@ -81,7 +52,7 @@ export class AdminProcessor {
       [RequestCode.GET_ALL_DELAY_OFFSET, (r) => this.ok(r, jsonBody(this.broker.schedule.toJson()))],
       [RequestCode.GET_BROKER_RUNTIME_INFO, (r) => this.ok(r, jsonBody({ table: this.runtimeInfo() }))],
       [RequestCode.GET_BROKER_CONFIG, (r) => this.getBrokerConfig(r)],
-      [RequestCode.UPDATE_BROKER_CONFIG, (r) => this.updateBrokerConfig(r)],
+      [RequestCode.UPDATE_BROKER_CONFIG, (r, c) => this.updateBrokerConfig(r, c.remoteAddress)],
       [RequestCode.GET_TOPIC_STATS_INFO, (r) => this.getTopicStats(r)],
       [RequestCode.GET_CONSUME_STATS, (r) => this.getConsumeStats(r)],
       [RequestCode.GET_CONSUMER_CONNECTION_LIST, (r) => this.getConsumerConnections(r)],
@@ -130,18 +101,20 @@ export class AdminProcessor {
       order: h.bool("order"),
     });
     this.broker.topics.update(tc, false);
+    await this.broker.topics.flush(); // an admin's success means the topic survives a crash
     await this.broker.registerBrokerAll();
     return this.ok(request);
   }
 
-  private deleteTopic(request: RemotingCommand): RemotingCommand {
+  private async deleteTopic(request: RemotingCommand): Promise<RemotingCommand> {
     const topic = new HeaderReader(request.extFields).topic("topic");
     this.broker.topics.delete(topic);
     this.broker.store.deleteTopics(new Set([topic]));
+    await this.broker.topics.flush();
     return this.ok(request);
   }
 
-  private updateSubscriptionGroup(request: RemotingCommand): RemotingCommand {
+  private async updateSubscriptionGroup(request: RemotingCommand): Promise<RemotingCommand> {
     const body = parseJsonBody(request.body);
     if (!body.ok) return this.fail(request, ResponseCode.SYSTEM_ERROR, `subscription group body ${body.problem}`);
     const config = subscriptionGroupFromJson(body.value);
@@ -152,14 +125,16 @@ export class AdminProcessor {
       return this.fail(request, ResponseCode.SYSTEM_ERROR, `subscription group body retryQueueNums ${config.retryQueueNums} out of range 0..${MAX_QUEUE_NUMS}`);
     }
     this.broker.groups.update(config);
+    await this.broker.groups.flush();
     return this.ok(request);
   }
 
-  private deleteSubscriptionGroup(request: RemotingCommand): RemotingCommand {
+  private async deleteSubscriptionGroup(request: RemotingCommand): Promise<RemotingCommand> {
     const h = new HeaderReader(request.extFields);
     const group = h.group("groupName");
     this.broker.groups.delete(group);
     if (h.bool("removeOffset")) this.broker.offsets.removeGroup(group);
+    await this.broker.groups.flush();
     return this.ok(request);
   }
 
@@ -200,25 +175,18 @@ export class AdminProcessor {
     return this.ok(request, body, { version: JSON.stringify(this.configVersion) });
   }
 
-  private async updateBrokerConfig(request: RemotingCommand): Promise<RemotingCommand> {
+  /**
+   * UPDATE_BROKER_CONFIG (Java AdminBrokerProcessor.updateBrokerConfig): allow-listed keys only
+   * (config/runtime-update.ts), each value checked by the config schema; applied, then written back
+   * to the `-c` file before the answer.
+   */
+  private async updateBrokerConfig(request: RemotingCommand, from: string): Promise<RemotingCommand> {
     if (!request.body || request.body.length === 0) return this.ok(request);
-    let updates;
-    try {
-      updates = parseProperties(textDecoder.decode(request.body));
-    } catch (err) {
-      return this.fail(request, ResponseCode.SYSTEM_ERROR, `config body does not parse: ${(err as Error).message}`);
-    }
-    for (const key of updates.keys()) {
-      if (isBlockedConfigKey(key)) return this.fail(request, ResponseCode.NO_PERMISSION, `Can not update config in black list: ${key}`);
-    }
-    const current = this.broker.config as Record<string, unknown>;
+    const read = readConfigUpdate(request.body, BROKER_RUNTIME_KEYS);
+    if (!read.ok) return this.fail(request, read.refusal === "not-allowed" ? ResponseCode.NO_PERMISSION : ResponseCode.SYSTEM_ERROR, read.remark);
     const props = new Map<string, string>();
     for (const [k, v] of brokerConfigEntries(this.broker.config)) props.set(k, String(v));
-    const unknown: string[] = [];
-    for (const [k, v] of updates) {
-      if (Object.hasOwn(current, k)) props.set(k, v);
-      else unknown.push(k);
-    }
+    for (const [k, v] of read.updates) props.set(k, v);
     let next: BrokerConfig;
     try {
       next = parseBrokerConfig(props).config;
@@ -226,15 +194,12 @@ export class AdminProcessor {
       return this.fail(request, ResponseCode.SYSTEM_ERROR, (err as Error).message);
     }
     const permissionBefore = this.broker.config.brokerPermission;
-    const accepted = new Map<string, string>();
-    for (const [k, v] of updates) {
-      if (!Object.hasOwn(current, k)) continue;
-      current[k] = (next as Record<string, unknown>)[k];
-      accepted.set(k, v);
-    }
+    const current = this.broker.config as Record<string, unknown>;
+    for (const k of read.updates.keys()) current[k] = (next as Record<string, unknown>)[k];
     nextDataVersion(this.configVersion);
+    log.info(`broker config updated by ${from}: ${[...read.updates].map(([k, v]) => `${k}=${v}`).join(", ")}`);
     try {
-      this.broker.persistConfigUpdates(accepted);
+      await this.broker.persistConfigUpdates(read.updates);
     } catch (err) {
       return this.fail(request, ResponseCode.SYSTEM_ERROR, `config applied but not written to the config file: ${(err as Error).message}`);
     }
@@ -244,7 +209,7 @@ export class AdminProcessor {
       this.broker.topics.persist();
       await this.broker.registerBrokerAll();
     }
-    return RemotingCommand.responseTo(request, ResponseCode.SUCCESS, unknown.length > 0 ? `ignored unknown keys: ${unknown.join(",")}` : undefined);
+    return this.ok(request);
   }
 
   private mq(topic: string, queueId: number): { brokerName: string; queueId: number; topic: string } {
