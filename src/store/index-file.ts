@@ -207,6 +207,21 @@ export class IndexFile {
     }
   }
 
+  /** True when an entry maps `keyHash` to `phyOffset` (re-dispatch of the last indexed message). */
+  hasEntry(keyHash: number, phyOffset: number): boolean {
+    const count = this.indexCount;
+    let next = this.view.getInt32(this.slotPos(keyHash));
+    // `count` bounds the walk even on a corrupt chain.
+    for (let steps = 0; steps < count && next > INVALID_INDEX && next < count; steps++) {
+      const pos = this.entryPos(next);
+      if (this.view.getInt32(pos) === keyHash && readInt64(this.view, pos + 4) === phyOffset) return true;
+      const prev = this.view.getInt32(pos + 16);
+      if (prev === next) break;
+      next = prev;
+    }
+    return false;
+  }
+
   async flush(): Promise<void> {
     if (this.fd >= 0) await syncFd(this.fd);
   }

@@ -93,16 +93,26 @@ export class IndexService {
   buildIndex(req: IndexRequest): void {
     let file = this.lastWritableFile();
     // Already indexed (re-dispatch after recovery). A file's end offset is its last entry's offset,
-    // except in an empty file, whose end is where the previous file ended.
+    // except in an empty file, whose end is where the previous (full) file ended.
     const end = file.endPhyOffset;
-    if (req.commitLogOffset < end || (req.commitLogOffset === end && file.indexCount > 1)) return;
-    if (req.uniqKeyHash !== undefined) file = this.putKey(file, req.uniqKeyHash, req.commitLogOffset, req.storeTimestamp);
-    else if (req.uniqKey) file = this.putKey(file, topicKeyHash(req.topic, req.uniqKey), req.commitLogOffset, req.storeTimestamp);
+    if (req.commitLogOffset < end) return;
+    // The message at `end` is the last one indexed: in this file, or in the full file before an empty
+    // one, or split over both. Only its missing keys are added (Java re-adds them all: a crash at a
+    // file boundary left Apache stores answering that key twice).
+    const again = req.commitLogOffset === end && (file.indexCount > 1 || this.files.length > 1);
+    const put = (f: IndexFile, keyHash: number) => (again && this.indexedAtEnd(keyHash, end) ? f : this.putKey(f, keyHash, req.commitLogOffset, req.storeTimestamp));
+    if (req.uniqKeyHash !== undefined) file = put(file, req.uniqKeyHash);
+    else if (req.uniqKey) file = put(file, topicKeyHash(req.topic, req.uniqKey));
     if (req.keys) {
       for (const k of req.keys.split(KEY_SEPARATOR)) {
-        if (k.length > 0) file = this.putKey(file, topicKeyHash(req.topic, k), req.commitLogOffset, req.storeTimestamp);
+        if (k.length > 0) file = put(file, topicKeyHash(req.topic, k));
       }
     }
+  }
+
+  /** Whether the newest file or the one before it already maps `keyHash` to `phyOffset`. */
+  private indexedAtEnd(keyHash: number, phyOffset: number): boolean {
+    return this.files.slice(-2).some((f) => f.hasEntry(keyHash, phyOffset));
   }
 
   private putKey(file: IndexFile, keyHash: number, phyOffset: number, storeTimestamp: number): IndexFile {
