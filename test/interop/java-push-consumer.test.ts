@@ -47,7 +47,11 @@ describeJava("Java push consumer against tsmq", () => {
   });
 
   test("RECONSUME_LATER: maxReconsumeTimes + 1 deliveries through %RETRY%group, then %DLQ%group holds the message", async () => {
-    const run = await runJava("push.retryDlq", { namesrv: namesrv(), topic: "PushRetry", group: "retry_group", brokerName: "broker-a", count: 3, maxReconsume: 2 });
+    // The new group's %RETRY% queue is taken at the first rebalance after its route is known
+    // (every 20 s by default in Java).
+    const systemProperties = { "rocketmq.client.rebalance.waitInterval": "1000" };
+    const args = { namesrv: namesrv(), topic: "PushRetry", group: "retry_group", brokerName: "broker-a", count: 3, maxReconsume: 2 };
+    const run = await runJava("push.retryDlq", args, { systemProperties });
     const dlq = ["r-0", "r-1", "r-2"].map((body) => ({ body, retryTopic: "PushRetry", reconsumeTimes: 3 }));
     expect(await run.result()).toEqual({
       sentOk: 3,

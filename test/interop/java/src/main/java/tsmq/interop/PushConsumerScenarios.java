@@ -354,7 +354,8 @@ final class PushConsumerScenarios {
         DefaultMQPushConsumer c = consumer(args, group, "r1", topic);
         c.setMaxReconsumeTimes(maxReconsume);
         // A new group's %RETRY% topic is created by its first heartbeat, after the consumer looked up
-        // its routes at start; it is found at the next route poll (30 s by default).
+        // its routes at start; it is found at the next route poll (30 s by default) and its queue
+        // taken at the next rebalance (rocketmq.client.rebalance.waitInterval, set by the driver).
         c.setPollNameServerInterval(ROUTE_POLL_INTERVAL_MS);
         c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
             for (MessageExt m : msgs) reconsumeTimesByBody.computeIfAbsent(text(m), k -> Collections.synchronizedList(new ArrayList<>())).add(m.getReconsumeTimes());
