@@ -32,6 +32,7 @@ const SERVER_JVM_OPTIONS = [
   "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
   "--add-opens=java.base/java.lang=ALL-UNNAMED",
   "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+  "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
 ];
 
 /** Defaults for Apache brokers in tests: small segments, topics auto-created, like tsmq-cluster.ts. */

@@ -173,8 +173,6 @@ export class AdminProcessor {
       ...b.stats.runtimeInfo(),
       brokerVersionDesc: "V4_9_8",
       brokerVersion: String(CURRENT_VERSION),
-      bootTimestamp: String(b.bootTimestamp),
-      runtime: `[ ${Math.floor((Date.now() - b.bootTimestamp) / 1000)} seconds ]`,
     };
     const defaults: Record<string, string> = {
       sendThreadPoolQueueSize: "0",
