@@ -229,6 +229,38 @@ describeJava("mqadmin 4.9.8 against tsmq", () => {
     expect(out[0]).toMatch(/^0001\s+\S+@producer-\d+\s+127\.0\.0\.1:\d+\s+JAVA\s+V4_9_8$/);
   });
 
+  test("brokerStatus", async () => {
+    // "%-32s: %s" per runtime-info key, sorted. Apache 4.9.7 printed exactly these keys (and
+    // scheduleMessageOffset_<level> for levels that have delayed messages):
+    const apacheKeys = [
+      "EndTransactionQueueSize", "EndTransactionThreadPoolQueueCapacity", "bootTimestamp", "brokerVersion", "brokerVersionDesc",
+      "commitLogDirCapacity", "commitLogDiskRatio", "commitLogDiskRatio_<commitlog dir>", "commitLogMaxOffset", "commitLogMinOffset",
+      "consumeQueueDiskRatio", "dispatchBehindBytes", "dispatchMaxBuffer", "earliestMessageTimeStamp", "getFoundTps",
+      "getMessageEntireTimeMax", "getMissTps", "getTotalTps", "getTransferedTps", "msgGetTotalTodayMorning", "msgGetTotalTodayNow",
+      "msgGetTotalYesterdayMorning", "msgPutTotalTodayMorning", "msgPutTotalTodayNow", "msgPutTotalYesterdayMorning",
+      "pageCacheLockTimeMills", "pullThreadPoolQueueCapacity", "pullThreadPoolQueueHeadWaitTimeMills", "pullThreadPoolQueueSize",
+      "putLatency99", "putLatency999", "putMessageAverageSize", "putMessageDistributeTime", "putMessageEntireTimeMax",
+      "putMessageFailedTimes", "putMessageSizeTotal", "putMessageTimesTotal", "putTps", "queryThreadPoolQueueCapacity",
+      "queryThreadPoolQueueHeadWaitTimeMills", "queryThreadPoolQueueSize", "remainHowManyDataToFlush", "remainTransientStoreBufferNumbs",
+      "runtime", "sendThreadPoolQueueCapacity", "sendThreadPoolQueueHeadWaitTimeMills", "sendThreadPoolQueueSize",
+      "startAcceptSendRequestTimeStamp",
+    ];
+    // tsmq adds replication keys (src/broker/ha-runtime-info.ts; Java 4.9 only logs that state) and
+    // lists scheduleMessageOffset_<level> for every level, not only for levels that had delayed
+    // messages (the same key family, more rows).
+    const tsmqHaKeys = ["haInSyncSlaveCount", "haMasterPutWhere", "haRole", "haSlaveAckOffset", "haSlaveCount", "haSlaveFallBehindBytes"];
+    const isTsmqExtra = (k: string) => tsmqHaKeys.includes(k) || /^scheduleMessageOffset_\d+$/.test(k);
+    const out = lines(await mqadmin("brokerStatus", "-b", brokerAddr));
+    const entries = out.map((l) => l.match(/^(\S+?)\s*: (.*)$/)!.slice(1));
+    const keys = entries.map(([k]) => (k!.startsWith("commitLogDiskRatio_/") ? "commitLogDiskRatio_<commitlog dir>" : k!));
+    expect(keys.filter((k) => !isTsmqExtra(k)).sort()).toEqual(apacheKeys.sort());
+    const values = Object.fromEntries(entries);
+    // Formats mqadmin's clusterList and people read: "[ d days, h hours, m minutes, s seconds ]", "Total : x GiB, Free : y GiB."
+    expect(values.runtime).toMatch(/^\[ \d+ days, \d+ hours, \d+ minutes, \d+ seconds \]$/);
+    expect(values.commitLogDirCapacity).toMatch(/^Total : \d+(\.\d)? [KMGTPE]?i?B, Free : \d+(\.\d)? [KMGTPE]?i?B\.$/);
+    expect(values.putMessageTimesTotal).toBe(String(MESSAGES));
+  });
+
   test("getBrokerConfig", async () => {
     // ============ADDR============
     // shortPollingTimeMills                             =  1000

@@ -60,6 +60,24 @@ export function isBlockedConfigKey(key: string): boolean {
   return BROKER_CONFIG_BLOCK_LIST.has(key) || /path/i.test(key) || /(Home|Dir)$/.test(key);
 }
 
+/**
+ * The request-pool keys of Java's runtime info. tsmq serves requests on its event loop, so nothing
+ * queues: sizes and head waits are 0; capacities are Java's defaults, so dashboards read the same.
+ */
+const THREAD_POOL_QUEUES: Record<string, string> = {
+  sendThreadPoolQueueSize: "0",
+  sendThreadPoolQueueCapacity: "10000",
+  sendThreadPoolQueueHeadWaitTimeMills: "0",
+  pullThreadPoolQueueSize: "0",
+  pullThreadPoolQueueCapacity: "100000",
+  pullThreadPoolQueueHeadWaitTimeMills: "0",
+  queryThreadPoolQueueSize: "0",
+  queryThreadPoolQueueCapacity: "20000",
+  queryThreadPoolQueueHeadWaitTimeMills: "0",
+  EndTransactionQueueSize: "0",
+  EndTransactionThreadPoolQueueCapacity: "100000",
+};
+
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -175,10 +193,8 @@ export class AdminProcessor {
       brokerVersion: String(CURRENT_VERSION),
     };
     const defaults: Record<string, string> = {
-      sendThreadPoolQueueSize: "0",
-      pullThreadPoolQueueSize: "0",
-      sendThreadPoolQueueHeadWaitTimeMills: "0",
-      pullThreadPoolQueueHeadWaitTimeMills: "0",
+      ...THREAD_POOL_QUEUES,
+      startAcceptSendRequestTimeStamp: String(b.config.startAcceptSendRequestTimeStamp),
       pageCacheLockTimeMills: "0",
       earliestMessageTimeStamp: "0",
       commitLogDiskRatio: "0.0",
