@@ -79,7 +79,6 @@ export class BrokerController {
   readonly locks: RebalanceLockManager;
   readonly namesrvClient: RemotingClient;
   readonly namesrvAddrs: string[];
-  readonly bootTimestamp = Date.now();
   /** putTps / getTransferedTps and the daily totals of the runtime info. */
   readonly stats = new RuntimeStats({ putTimesTotal: () => this.storeInstance?.putMessageTimesTotal ?? 0, now: () => Date.now() });
   private readonly server: RemotingServer;

@@ -2,6 +2,10 @@
 // BrokerStats): puts and transferred (pulled) messages are sampled once a second, TPS is reported
 // over the last 10, 60 and 600 seconds, and the totals are recorded every midnight (UTC). Also the
 // per-group pull TPS of GET_CONSUME_STATS (Java BrokerStatsManager GROUP_GET_NUMS, by minute).
+// Gets are counted found / missed for getFoundTps, getMissTps and getTotalTps; put and get times
+// go to PutLatency, whose minute turns every 60 samples.
+
+import { PutLatency } from "./put-latency.ts";
 
 import { guardedTask } from "../common/guarded-task.ts";
 
@@ -20,6 +24,8 @@ const GROUP_SAMPLES_MAX = 7;
  * report 0 TPS: the table cannot grow without bound from clients inventing group names.
  */
 const GROUP_STATS_KEYS_MAX = 100_000;
+/** Java printTPSInterval: the latency distribution covers one minute of samples. */
+const LATENCY_MINUTE_SAMPLES = 60;
 
 interface GroupCounter {
   total: number;
@@ -31,6 +37,8 @@ interface Sample {
   atMs: number;
   puts: number;
   transferred: number;
+  found: number;
+  missed: number;
 }
 
 export interface RuntimeStatsSource {
@@ -41,6 +49,9 @@ export interface RuntimeStatsSource {
 
 export class RuntimeStats {
   private transferredTotal = 0;
+  private getsFound = 0;
+  private getsMissed = 0;
+  private readonly latency = new PutLatency();
   /** Ring of the latest MAX_SAMPLES samples; `head` is the oldest. */
   private readonly samples: Sample[] = [];
   private head = 0;
@@ -68,6 +79,18 @@ export class RuntimeStats {
     counter.total += count;
   }
 
+  /** One store put took `elapsedMs` (flush wait included, as Java's putMessageEntireTime). */
+  recordPut(elapsedMs: number): void {
+    this.latency.recordPut(elapsedMs);
+  }
+
+  /** One store read (a pull): found messages or not (Java getMessageTimesTotalFound / Miss). */
+  recordGet(found: boolean, elapsedMs: number): void {
+    if (found) this.getsFound++;
+    else this.getsMissed++;
+    this.latency.recordGet(elapsedMs);
+  }
+
   /** Messages per second pulled by `group` from `topic` over the last minute (Java tpsGroupGetNums). */
   groupTransferredTps(group: string, topic: string): number {
     const samples = this.groupCounters.get(`${topic}@${group}`)?.samples;
@@ -91,12 +114,13 @@ export class RuntimeStats {
 
   /** Takes one sample (the timer calls it each second; tests call it directly). */
   sample(): void {
-    const s: Sample = { atMs: this.source.now(), puts: this.source.putTimesTotal(), transferred: this.transferredTotal };
+    const s: Sample = { atMs: this.source.now(), puts: this.source.putTimesTotal(), transferred: this.transferredTotal, found: this.getsFound, missed: this.getsMissed };
     if (this.samples.length < MAX_SAMPLES) this.samples.push(s);
     else {
       this.samples[this.head] = s;
       this.head = (this.head + 1) % MAX_SAMPLES;
     }
+    if (this.samplesTaken > 0 && this.samplesTaken % LATENCY_MINUTE_SAMPLES === 0) this.latency.rotate();
     if (this.samplesTaken++ % GROUP_SAMPLE_EVERY_SECONDS === 0) {
       for (const counter of this.groupCounters.values()) {
         counter.samples.push([s.atMs, counter.total]);
@@ -117,6 +141,10 @@ export class RuntimeStats {
     return {
       putTps: this.tpsString((s) => s.puts),
       getTransferedTps: this.tpsString((s) => s.transferred),
+      getFoundTps: this.tpsString((s) => s.found),
+      getMissTps: this.tpsString((s) => s.missed),
+      getTotalTps: this.tpsString((s) => s.found + s.missed),
+      ...this.latency.runtimeInfo(),
       msgPutTotalTodayNow: String(this.source.putTimesTotal()),
       msgGetTotalTodayNow: String(this.transferredTotal),
       msgPutTotalTodayMorning: String(this.putsTodayMorning),

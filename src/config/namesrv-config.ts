@@ -29,6 +29,18 @@ function namesrvConfigSchema() {
     serverChannelMaxIdleTimeSeconds: javaInt(120),
     serverWorkerThreads: javaInt(8),
     serverSelectorThreads: javaInt(3),
+    // The rest of Java's NettyServerConfig, so GET_NAMESRV_CONFIG lists the keys a Java NameServer
+    // lists (mqadmin getNamesrvConfig); Bun's sockets have no such knobs and ignore them.
+    serverCallbackExecutorThreads: javaInt(0),
+    serverOnewaySemaphoreValue: javaInt(256),
+    serverAsyncSemaphoreValue: javaInt(64),
+    serverSocketSndBufSize: javaInt(0),
+    serverSocketRcvBufSize: javaInt(0),
+    writeBufferHighWaterMark: javaInt(0),
+    writeBufferLowWaterMark: javaInt(0),
+    serverSocketBacklog: javaInt(1024),
+    serverPooledByteBufAllocatorEnable: javaBoolean(true),
+    useEpollNativeSelector: javaBoolean(false),
   });
 }
 

@@ -73,6 +73,26 @@ function queueKey(topic: string, queueId: number): string {
   return `${topic}-${queueId}`;
 }
 
+/** Java MixAll.humanReadableByteCount(bytes, false): "512 B", "2.1 KiB", "252.0 GiB". */
+export function humanReadableBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const exp = Math.floor(Math.log(bytes) / Math.log(1024));
+  return `${(bytes / 1024 ** exp).toFixed(1)} ${"KMGTPE"[exp - 1]}iB`;
+}
+
+/** Java's remainTransientStoreBufferNumbs without a transient store pool: Integer.MAX_VALUE. */
+const NO_TRANSIENT_POOL_BUFFERS = 2_147_483_647;
+
+/** "Total : x, Free : y." of the store's file system (Java commitLogDirCapacity), or undefined. */
+function dirCapacity(dir: string): string | undefined {
+  try {
+    const s = fs.statfsSync(dir);
+    return `Total : ${humanReadableBytes(s.blocks * s.bsize)}, Free : ${humanReadableBytes(s.bavail * s.bsize)}.`;
+  } catch {
+    return undefined; // Java leaves the key out when the directory does not exist
+  }
+}
+
 function formatRuntime(ms: number): string {
   const s = Math.floor(ms / 1000);
   return `[ ${Math.floor(s / 86_400)} days, ${Math.floor((s % 86_400) / 3600)} hours, ${Math.floor((s % 3600) / 60)} minutes, ${s % 60} seconds ]`;
@@ -708,6 +728,7 @@ export class MessageStore {
   getRuntimeInfo(): Record<string, string> {
     const disk = this.cleanup.checkDisk();
     const now = this.clock();
+    const capacity = dirCapacity(this.config.storePathRootDir);
     return {
       bootTimestamp: String(this.bootTimestamp),
       runtime: formatRuntime(this.bootTimestamp > 0 ? now - this.bootTimestamp : 0),
@@ -723,6 +744,11 @@ export class MessageStore {
       consumeQueueDiskRatio: String(disk.logicsRatio),
       commitLogMinOffset: String(this.getMinPhyOffset()),
       commitLogMaxOffset: String(this.getMaxPhyOffset()),
+      // The dispatcher reads records in place: no reput buffer grows (Java's high-water mark of it).
+      dispatchMaxBuffer: "0",
+      remainTransientStoreBufferNumbs: String(NO_TRANSIENT_POOL_BUFFERS),
+      remainHowManyDataToFlush: humanReadableBytes(Math.max(0, this.getMaxPhyOffset() - this.getFlushedPhyOffset())),
+      ...(capacity === undefined ? {} : { commitLogDirCapacity: capacity }),
     };
   }
 }

@@ -35,6 +35,25 @@ describe("RuntimeStats", () => {
     expect(stats.runtimeInfo().getTransferedTps).toBe("0.0 0.0 0.0");
   });
 
+  test("getFoundTps / getMissTps / getTotalTps count store reads found or not; latencies turn every minute", () => {
+    const { state, source } = fakeSource();
+    const stats = new RuntimeStats(source);
+    stats.sample();
+    // 3 found and 1 missed read per second for 61 seconds; one put of 25 ms.
+    stats.recordPut(25);
+    for (let s = 1; s <= 61; s++) {
+      state.nowMs += 1_000;
+      for (let i = 0; i < 3; i++) stats.recordGet(true, 2);
+      stats.recordGet(false, 0);
+      stats.sample();
+    }
+    const info = stats.runtimeInfo();
+    expect([info.getFoundTps, info.getMissTps, info.getTotalTps]).toEqual(["3.0 3.0 ", "1.0 1.0 ", "4.0 4.0 "]);
+    expect([info.putMessageEntireTimeMax, info.getMessageEntireTimeMax]).toEqual(["25", "2"]);
+    // The 60th sample closed the first minute: its distribution is reported.
+    expect(info.putMessageDistributeTime).toStartWith("[<=0ms]:0 [0~10ms]:0 [10~50ms]:1 ");
+  });
+
   test("per-group pull TPS over the last minute, sampled every 10 s (GET_CONSUME_STATS consumeTps)", () => {
     const { state, source } = fakeSource();
     const stats = new RuntimeStats(source);

@@ -20,3 +20,16 @@ test("namesrv file values, CLI overrides, unknown keys and bad values", () => {
   expect(warnings).toEqual(['unknown namesrv config key "bogus" ignored']);
   expect(() => parseNamesrvConfig(parseProperties("listenPort=x"))).toThrow('namesrv config key "listenPort" = "x": expected an int');
 });
+
+test("the keys GET_NAMESRV_CONFIG lists are a Java NameServer's (NamesrvConfig + NettyServerConfig)", () => {
+  // mqadmin getNamesrvConfig against Apache 4.9.7 printed exactly these 20 keys; tsmq listed only
+  // 10 of them (the Netty socket and semaphore settings were missing).
+  const { config } = parseNamesrvConfig(new Map());
+  expect(Object.keys(config).sort()).toEqual([
+    "clusterTest", "configStorePath", "kvConfigPath", "listenPort", "orderMessageEnable", "productEnvName", "rocketmqHome",
+    "serverAsyncSemaphoreValue", "serverCallbackExecutorThreads", "serverChannelMaxIdleTimeSeconds", "serverOnewaySemaphoreValue",
+    "serverPooledByteBufAllocatorEnable", "serverSelectorThreads", "serverSocketBacklog", "serverSocketRcvBufSize",
+    "serverSocketSndBufSize", "serverWorkerThreads", "useEpollNativeSelector", "writeBufferHighWaterMark", "writeBufferLowWaterMark",
+  ]);
+  expect([config.serverSocketBacklog, config.serverOnewaySemaphoreValue, config.serverAsyncSemaphoreValue]).toEqual([1024, 256, 64]);
+});

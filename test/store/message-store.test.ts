@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Prop, SysFlag, tagsHashCode } from "../../src/common/message.ts";
 import { decodeOffsetMsgId } from "../../src/common/message-codec.ts";
-import { MessageStore } from "../../src/store/message-store.ts";
+import { humanReadableBytes, MessageStore } from "../../src/store/message-store.ts";
 import type { GetMessageStatus } from "../../src/store/store-types.ts";
 import { bodyOf, message, messageBatch, smallStoreConfig, useTempStores } from "./store-fixtures.ts";
 
@@ -267,5 +267,12 @@ describe("MessageStore load", () => {
     // New puts continue from the truncated offsets.
     expect((await s.putMessage(message("T", 0, "again"))).queueOffset).toBe(11);
     expect(s.getMessage("g", "T", 0, 11, 32).messages.map(bodyOf)).toEqual(["again"]);
+  });
+});
+
+describe("humanReadableBytes (Java MixAll.humanReadableByteCount, binary units)", () => {
+  test("bytes below 1 KiB as is, then one decimal of the largest unit", () => {
+    // Apache 4.9.7 brokerStatus: "remainHowManyDataToFlush : 2.1 KiB" for 2120 bytes, "Total : 252.0 GiB".
+    expect([humanReadableBytes(0), humanReadableBytes(1023), humanReadableBytes(2120), humanReadableBytes(252 * 1024 ** 3)]).toEqual(["0 B", "1023 B", "2.1 KiB", "252.0 GiB"]);
   });
 });

@@ -32,6 +32,25 @@ const MAX_QUEUE_NUMS = 65_535;
 const MAX_PERM = 7;
 
 const log = createLogger("admin");
+
+/**
+ * The request-pool keys of Java's runtime info. tsmq serves requests on its event loop, so nothing
+ * queues: sizes and head waits are 0; capacities are Java's defaults, so dashboards read the same.
+ */
+const THREAD_POOL_QUEUES: Record<string, string> = {
+  sendThreadPoolQueueSize: "0",
+  sendThreadPoolQueueCapacity: "10000",
+  sendThreadPoolQueueHeadWaitTimeMills: "0",
+  pullThreadPoolQueueSize: "0",
+  pullThreadPoolQueueCapacity: "100000",
+  pullThreadPoolQueueHeadWaitTimeMills: "0",
+  queryThreadPoolQueueSize: "0",
+  queryThreadPoolQueueCapacity: "20000",
+  queryThreadPoolQueueHeadWaitTimeMills: "0",
+  EndTransactionQueueSize: "0",
+  EndTransactionThreadPoolQueueCapacity: "100000",
+};
+
 const textEncoder = new TextEncoder();
 
 export class AdminProcessor {
@@ -153,14 +172,10 @@ export class AdminProcessor {
       ...b.stats.runtimeInfo(),
       brokerVersionDesc: "V4_9_8",
       brokerVersion: String(CURRENT_VERSION),
-      bootTimestamp: String(b.bootTimestamp),
-      runtime: `[ ${Math.floor((Date.now() - b.bootTimestamp) / 1000)} seconds ]`,
     };
     const defaults: Record<string, string> = {
-      sendThreadPoolQueueSize: "0",
-      pullThreadPoolQueueSize: "0",
-      sendThreadPoolQueueHeadWaitTimeMills: "0",
-      pullThreadPoolQueueHeadWaitTimeMills: "0",
+      ...THREAD_POOL_QUEUES,
+      startAcceptSendRequestTimeStamp: String(b.config.startAcceptSendRequestTimeStamp),
       pageCacheLockTimeMills: "0",
       earliestMessageTimeStamp: "0",
       commitLogDiskRatio: "0.0",

@@ -72,7 +72,9 @@ export class PullProcessor {
     }
 
     const filter = tagFilter(sub);
+    const getBeganMs = Date.now();
     const result = b.store.getMessage(group, topic, queueId, queueOffset, maxMsgNums, filter);
+    b.stats.recordGet(result.status === "FOUND", Date.now() - getBeganMs);
     // suggestWhichBrokerId (Java PullMessageProcessor): with slaveReadEnable, the group's slave when the
     // data has left memory (whichBrokerWhenConsumeSlowly) else its brokerId; without it, always the
     // master. Java also sets PULL_RETRY_IMMEDIATELY on a slave without slaveReadEnable, but its

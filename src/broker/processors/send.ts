@@ -273,8 +273,12 @@ export class SendProcessor {
     // one in the half topic; either way the answer names the queue asked for.
     // A retry copy of a transactional message (reconsumed and delayed) is a plain message (Java 4.9 sync path).
     const prepared = properties[Prop.TRAN_MSG] === "true" && !(header.reconsumeTimes > 0 && Number(properties[Prop.DELAY] ?? 0) > 0);
+    const putBeganMs = Date.now();
     const stored = prepared ? this.broker.transactionBridge.putHalfMessage(msg) : this.broker.store.putMessage(msg);
-    const replicated = andThen(stored, (result) => this.broker.replicate(result, waitStoreMsgOK));
+    const replicated = andThen(stored, (result) => {
+      this.broker.stats.recordPut(Date.now() - putBeganMs);
+      return this.broker.replicate(result, waitStoreMsgOK);
+    });
     return andThen(replicated, (result) => putResultToResponse(request, result, msg.queueId, ext));
   }
 
@@ -302,7 +306,11 @@ export class SendProcessor {
       propertiesString: propertiesToString(batchProps),
       waitStoreMsgOK: batchProps[Prop.WAIT] !== "false",
     };
-    const replicated = andThen(this.broker.store.putMessages(batch), (result) => this.broker.replicate(result, batch.waitStoreMsgOK));
+    const putBeganMs = Date.now();
+    const replicated = andThen(this.broker.store.putMessages(batch), (result) => {
+      this.broker.stats.recordPut(Date.now() - putBeganMs);
+      return this.broker.replicate(result, batch.waitStoreMsgOK);
+    });
     return andThen(replicated, (result) => putResultToResponse(request, result, queueId, ext));
   }
 }

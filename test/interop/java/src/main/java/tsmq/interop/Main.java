@@ -22,6 +22,7 @@ public final class Main {
         DelayTransactionScenarios.register(all);
         QueryScenarios.register(all);
         RequestReplyScenarios.register(all);
+        AdminScenarios.register(all);
         return all;
     }
 
