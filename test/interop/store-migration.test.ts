@@ -45,13 +45,23 @@ const QUEUES = 2;
 const ADMIN_TIMEOUT_MS = 5_000;
 const STORE_WAIT_MS = 60_000;
 const MIGRATION_TEST_MS = 300_000;
-/** Quick flushes of delay offsets (Apache's default is 10 s); consumer offsets flush every 1 s in both fixtures. */
-const FLUSH_PROPS: Props = { flushDelayOffsetInterval: 1_000 };
+/**
+ * Small segments, the same on both sides (a store opens only with the sizes it was written with):
+ * the messages span several commit log files, consume queue files and index files. Quick flushes of
+ * delay offsets (Apache's default is 10 s); consumer offsets flush every 1 s in both fixtures.
+ */
+const STORE_PROPS: Props = {
+  mappedFileSizeCommitLog: 4 * 1024,
+  mappedFileSizeConsumeQueue: 10 * 20,
+  maxHashSlotNum: 16,
+  maxIndexNum: 32,
+  flushDelayOffsetInterval: 1_000,
+};
 /**
  * The opening broker creates nothing itself, so what the checks see came from the store; it checks
  * open transactions soon (halves older than 2 s, every second).
  */
-const READER_PROPS: Props = { ...FLUSH_PROPS, autoCreateTopicEnable: false, autoCreateSubscriptionGroup: false, transactionCheckInterval: 1_000, transactionTimeOut: 2_000 };
+const READER_PROPS: Props = { ...STORE_PROPS, autoCreateTopicEnable: false, autoCreateSubscriptionGroup: false, transactionCheckInterval: 1_000, transactionTimeOut: 2_000 };
 
 const logger = collectingLogger();
 const stops: Array<() => Promise<unknown> | void> = [];
@@ -59,6 +69,14 @@ const stops: Array<() => Promise<unknown> | void> = [];
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
 }, 120_000);
+
+/**
+ * How the opening broker's index answers keys. Apache's abnormal recovery re-adds every key of the
+ * message at the last kept index file's end (IndexService.buildIndex skips only offsets below it),
+ * so after a crash at an index file boundary that message is found twice, at one offset; tsmq adds
+ * only missing keys (docs/migration.md).
+ */
+type Reindexed = "exactly once" | "boundary message twice";
 
 interface Written {
   /** Body by UNIQ_KEY msgId, per topic. */
@@ -184,7 +202,7 @@ async function checkConfig(admin: AdminClient, brokerAddr: string, written: Writ
 }
 
 /** Commit log, consume queues (tags too) and index: a new group reads every message once, every key finds its message. */
-async function checkMessages(namesrvAddr: string, admin: AdminClient, brokerAddr: string, written: Written): Promise<void> {
+async function checkMessages(namesrvAddr: string, admin: AdminClient, brokerAddr: string, written: Written, reindexed: Reindexed): Promise<void> {
   for (const [topic, sent] of [[TOPIC_A, written.a], [TOPIC_B, written.b]] as const) {
     const group = `migrate_reader_${topic}`;
     await admin.createSubscriptionGroup(brokerAddr, group);
@@ -199,13 +217,18 @@ async function checkMessages(namesrvAddr: string, admin: AdminClient, brokerAddr
     for (const body of sent.values()) {
       if (body.includes("delay")) continue; // sent without keys
       const found = await admin.queryMessageByKey(topic, `key-${body}`);
-      expect(found.map((m) => text(m.body))).toEqual([body]);
+      if (reindexed === "boundary message twice") {
+        expect(new Set(found.map((m) => m.offsetMsgId)).size).toBe(1);
+        expect(new Set(found.map((m) => text(m.body)))).toEqual(new Set([body]));
+      } else {
+        expect(found.map((m) => text(m.body))).toEqual([body]);
+      }
     }
   }
 }
 
 /** The opening side: every check against the broker that opened the other's store. */
-async function checkStore(namesrvAddr: string, brokerAddr: string, written: Written): Promise<void> {
+async function checkStore(namesrvAddr: string, brokerAddr: string, written: Written, reindexed: Reindexed = "exactly once"): Promise<void> {
   const admin = new AdminClient({ namesrvAddr, logger });
   const checked: string[] = [];
   const tx = txProducer(namesrvAddr, "COMMIT_MESSAGE", checked);
@@ -220,7 +243,7 @@ async function checkStore(namesrvAddr: string, brokerAddr: string, written: Writ
     // The half topic: the open transaction is checked back by the new broker and committed.
     await waitUntil("the open transaction committed", async () => (await sumMax(admin, TOPIC_TX)) === 1, STORE_WAIT_MS);
     expect(checked).toContain("open-tx");
-    await checkMessages(namesrvAddr, admin, brokerAddr, written);
+    await checkMessages(namesrvAddr, admin, brokerAddr, written, reindexed);
   } finally {
     await tx.shutdown();
     admin.close();
@@ -229,16 +252,24 @@ async function checkStore(namesrvAddr: string, brokerAddr: string, written: Writ
 
 type StopMode = "stop" | "kill9";
 
+/** The small segment sizes took effect: the store spans several files of each kind. */
+function expectSeveralSegments(storeDir: string): void {
+  const dirs = ["commitlog", "index", `consumequeue/${TOPIC_A}/0`];
+  const single = dirs.map((d) => [d, fs.readdirSync(path.join(storeDir, d))] as const).filter(([, files]) => files.length < 2);
+  expect(single).toEqual([]);
+}
+
 describeJava("store migration between Apache RocketMQ and tsmq", () => {
   for (const mode of ["stop", "kill9"] as const satisfies StopMode[]) {
     test(
       `an Apache store opened by tsmq (${mode})`,
       async () => {
-        const apache = await startApacheCluster({ brokers: [{ name: "broker-a", props: FLUSH_PROPS }] });
+        const apache = await startApacheCluster({ brokers: [{ name: "broker-a", props: STORE_PROPS }] });
         stops.push(() => apache.stop());
         const writer = apache.broker("broker-a");
         const written = await writeStore(apache.namesrvAddr, writer);
         await writer[mode]();
+        expectSeveralSegments(writer.storeDir);
 
         const tsmq = await startTsmqCluster({ brokers: [{ name: "broker-a", props: { ...READER_PROPS, storePathRootDir: writer.storeDir } }] });
         stops.push(() => tsmq.stop());
@@ -250,16 +281,17 @@ describeJava("store migration between Apache RocketMQ and tsmq", () => {
     test(
       `a tsmq store opened by Apache (${mode})`,
       async () => {
-        const tsmq = await startTsmqCluster({ brokers: [{ name: "broker-a", props: FLUSH_PROPS }] });
+        const tsmq = await startTsmqCluster({ brokers: [{ name: "broker-a", props: STORE_PROPS }] });
         stops.push(() => tsmq.stop());
         const writer = tsmq.broker("broker-a");
         const written = await writeStore(tsmq.namesrvAddr, writer);
         await writer[mode]();
+        expectSeveralSegments(writer.storeDir);
 
         const storeProps = { storePathRootDir: writer.storeDir, storePathCommitLog: path.join(writer.storeDir, "commitlog") };
         const apache = await startApacheCluster({ brokers: [{ name: "broker-a", props: { ...READER_PROPS, ...storeProps } }] });
         stops.push(() => apache.stop());
-        await checkStore(apache.namesrvAddr, apache.broker("broker-a").addr, written);
+        await checkStore(apache.namesrvAddr, apache.broker("broker-a").addr, written, mode === "kill9" ? "boundary message twice" : "exactly once");
       },
       MIGRATION_TEST_MS,
     );
