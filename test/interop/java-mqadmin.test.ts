@@ -331,9 +331,9 @@ describeJava("mqadmin 4.9.8 against tsmq", () => {
 
   test("clusterRT", async () => {
     // Sends -a messages to each broker, prints, sleeps -i seconds and repeats forever: read the
-    // first round, then stop it.
-    // #Cluster Name             #Broker Name              #RT   #successCount  #failCount
-    // DefaultCluster            broker-a                  1.25      10                0
+    // first round, then stop it. Not run against Apache (it never exits); the shape is
+    // CLusterSendMsgRTCommand's in the 4.9.8 source: a "%-24s  %-24s  %-4s  %-8s  %-8s" header,
+    // then per broker "%-24s  %-24s  %-8s  %-16s  %-16s" of cluster, broker, "%.2f" RT, successes, failures.
     const out = await mqadminUntil(["clusterRT", "-a", "10", "-s", "64", "-i", "60"], /^DefaultCluster .*\n/m);
     const [header, row] = lines(out);
     expect(headerOf(header!)).toEqual(["#Cluster Name", "#Broker Name", "#RT", "#successCount", "#failCount"]);
