@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getInt64, setInt64 } from "../common/message-codec.ts";
-import { LOCK_EX, LOCK_NB, LOCK_UN, flock } from "./libc.ts";
+import { LOCK_EX, LOCK_NB, LOCK_UN, flock, reserveBlocks } from "./libc.ts";
 import { syncFd } from "./sync-fd.ts";
 
 /** The checkpoint file is one OS page (Java StoreCheckpoint maps OS_PAGE_SIZE). */
@@ -36,8 +36,17 @@ export class StoreCheckpoint {
     fs.mkdirSync(path.dirname(filePath), { recursive: true });
     const fd = fs.openSync(filePath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     const size = fs.fstatSync(fd).size;
-    // Size before mapping; only a short (new or foreign) file grows, a mapped file never shrinks.
-    if (size < CHECKPOINT_FILE_SIZE_BYTES) fs.ftruncateSync(fd, CHECKPOINT_FILE_SIZE_BYTES);
+    // Size and allocate before mapping (a sparse page written through the mapping on a full disk is
+    // a SIGBUS); only a short (new or foreign) file grows, a mapped file never shrinks.
+    if (size < CHECKPOINT_FILE_SIZE_BYTES) {
+      try {
+        reserveBlocks(fd, CHECKPOINT_FILE_SIZE_BYTES);
+        fs.ftruncateSync(fd, CHECKPOINT_FILE_SIZE_BYTES);
+      } catch (err) {
+        fs.closeSync(fd);
+        throw err;
+      }
+    }
     const mapping = Bun.mmap(filePath, { shared: true, size: CHECKPOINT_FILE_SIZE_BYTES });
     return new StoreCheckpoint(filePath, fd, mapping);
   }
@@ -125,8 +134,14 @@ export class StoreLock {
       fs.closeSync(fd);
       throw new Error(`store lock ${filePath} is held by another process`);
     }
-    fs.ftruncateSync(fd, 0);
-    fs.writeSync(fd, "lock", 0);
+    // The content is informational (Java writes "lock"); on a full disk the write may fail, the lock holds anyway.
+    if (fs.fstatSync(fd).size === 0) {
+      try {
+        fs.writeSync(fd, "lock", 0);
+      } catch {
+        // ENOSPC: an empty lock file locks as well.
+      }
+    }
     return new StoreLock(fd);
   }
 

@@ -23,6 +23,22 @@ export const CLEANUP_FIRST_DELAY_MS = 60_000;
 export const MANUAL_DELETE_ROUNDS = 20;
 const MS_PER_HOUR = 3_600_000;
 
+/**
+ * Period of the disk check that sets and clears the disk-full state, ms: short, so writes stop soon
+ * after the disk fills and resume soon after space is freed (the cleanup round runs far less often).
+ */
+export const DISK_CHECK_INTERVAL_MS = 1_000;
+
+/** Bytes available to this process on the partition holding `dir`, or -1 when it cannot be read. */
+export function diskFreeBytes(dir: string): number {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return -1;
+  }
+}
+
 /** Used fraction (0..1) of the partition holding `dir`, or -1 when it cannot be read. */
 export function diskUsedRatio(dir: string): number {
   try {
@@ -50,6 +66,11 @@ export interface CleanupTargets {
   now(): number;
   /** Disk usage probe; injectable so tests can simulate a full disk. */
   diskUsedRatio?: (dir: string) => number;
+  /**
+   * Bytes that must stay free beside a new commit-log segment, for the consume-queue and index
+   * files its records will need (dispatch cannot allocate them on a full disk).
+   */
+  reserveBytes: number;
 }
 
 export interface CleanupRound {
@@ -62,9 +83,12 @@ export class CleanupService {
   private readonly t: CleanupTargets;
   private readonly probe: (dir: string) => number;
   private diskFullReason: string | undefined;
+  /** Set when a segment could not be allocated; cleared by the disk check once a segment fits again. */
+  private allocationFailure: string | undefined;
   private manualRoundsLeft = 0;
   private lastPhysicalMinOffset = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private diskCheckTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(targets: CleanupTargets) {
     this.t = targets;
@@ -73,7 +97,26 @@ export class CleanupService {
 
   /** Undefined while writable; otherwise why puts are refused. */
   get notWritableReason(): string | undefined {
-    return this.diskFullReason;
+    return this.diskFullReason ?? this.allocationFailure;
+  }
+
+  /**
+   * Checked before each new commit-log segment: why a segment of `segmentBytes` (0 when it is
+   * already allocated, e.g. prepared) cannot be created now, or undefined when it fits with the
+   * reserve. A shortage makes the store refuse writes until the disk check finds room again.
+   */
+  segmentSpaceShortage(segmentBytes: number): string | undefined {
+    const free = diskFreeBytes(this.t.commitLogDir);
+    const needed = segmentBytes + this.t.reserveBytes;
+    if (free < 0 || free >= needed) return undefined;
+    this.markAllocationFailed(`disk is full: ${free} bytes free under ${this.t.commitLogDir}, a new commit log segment needs ${needed}; the store refuses writes until space is freed`);
+    return this.allocationFailure;
+  }
+
+  /** A file could not be allocated (ENOSPC): writes stop until the disk check finds room. */
+  markAllocationFailed(reason: string): void {
+    if (!this.allocationFailure) log.error(reason);
+    this.allocationFailure = reason;
   }
 
   /** DELETE_EXPIRED_COMMITLOG: delete expired files for the next rounds whatever the hour. */
@@ -93,6 +136,13 @@ export class CleanupService {
     } else if (this.diskFullReason) {
       log.info(`disk usage ${(worst * 100).toFixed(1)}% is back below ${DISK_SPACE_WARNING_LEVEL_RATIO * 100}%; the store is writable again`);
       this.diskFullReason = undefined;
+    }
+    if (this.allocationFailure) {
+      const free = diskFreeBytes(this.t.commitLogDir);
+      if (free < 0 || free >= this.t.config.mappedFileSizeCommitLog + this.t.reserveBytes) {
+        log.info(`${free} bytes free under ${this.t.commitLogDir}: a commit log segment fits again; the store is writable again`);
+        this.allocationFailure = undefined;
+      }
     }
     return { physicRatio, logicsRatio, cleanImmediately: worst > DISK_SPACE_CLEAN_FORCIBLY_RATIO };
   }
@@ -134,10 +184,13 @@ export class CleanupService {
       }),
       this.t.config.cleanResourceInterval,
     );
+    this.diskCheckTimer = setInterval(guardedTask("disk check", () => this.checkDisk()), DISK_CHECK_INTERVAL_MS);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.diskCheckTimer) clearInterval(this.diskCheckTimer);
     this.timer = undefined;
+    this.diskCheckTimer = undefined;
   }
 }

@@ -28,7 +28,9 @@ import { Prop, SysFlag, transactionType, type MessageInner } from "../common/mes
 import { createLogger } from "../log.ts";
 import type { StoreCheckpoint } from "./checkpoint.ts";
 import { AsyncFlushService, GroupCommitService, type FlushTarget } from "./flush.ts";
-import { OS_PAGE_SIZE_BYTES, type MappedFile } from "./mapped-file.ts";
+import fs from "node:fs";
+import path from "node:path";
+import { OS_PAGE_SIZE_BYTES, offsetToFileName, type MappedFile } from "./mapped-file.ts";
 import { MappedFileQueue } from "./mapped-file-queue.ts";
 import { commitLogDir, type StoreConfig } from "./store-config.ts";
 import type { PutMessageResult, PutMessageStatus } from "./store-types.ts";
@@ -69,6 +71,14 @@ function isAllZero(bytes: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+/** What the commit log asks before it creates a segment (CleanupService implements it). */
+export interface SegmentSpaceGuard {
+  /** Why a segment needing `segmentBytes` of new disk space cannot be created now; undefined: go ahead. */
+  segmentSpaceShortage(segmentBytes: number): string | undefined;
+  /** A segment could not be allocated for lack of space (ENOSPC). */
+  markAllocationFailed(reason: string): void;
+}
+
 export class CommitLog implements FlushTarget {
   readonly config: StoreConfig;
   readonly queue: MappedFileQueue;
@@ -101,6 +111,12 @@ export class CommitLog implements FlushTarget {
 
   /** Set once an fsync failed: the log accepts no more appends (see flush). */
   readOnlyReason: string | undefined;
+  /** Consulted before each new segment (the disk-full guard); none: segments are created unchecked. */
+  private spaceGuard: SegmentSpaceGuard | undefined;
+
+  setSpaceGuard(guard: SegmentSpaceGuard): void {
+    this.spaceGuard = guard;
+  }
 
   /** The checkpoint whose physic timestamp follows the flushes. */
   setCheckpoint(checkpoint: StoreCheckpoint): void {
@@ -145,7 +161,7 @@ export class CommitLog implements FlushTarget {
     const crc = bodyCrc(msg.body);
 
     const file = this.fileWithRoom(layout.totalSize);
-    if (typeof file === "string") return failure("CREATE_MAPEDFILE_FAILED", file);
+    if ("status" in file) return file;
     const position = file.wrotePosition;
     const wroteOffset = file.fileFromOffset + position;
     const queueOffset = takesQueueOffset(msg.sysFlag) ? assignQueueOffset(msg.topic, msg.queueId, 1) : 0;
@@ -186,7 +202,7 @@ export class CommitLog implements FlushTarget {
     if (invalid) return invalid;
 
     const file = this.fileWithRoom(layout.totalSize);
-    if (typeof file === "string") return failure("CREATE_MAPEDFILE_FAILED", file);
+    if ("status" in file) return file;
     const position = file.wrotePosition;
     const firstOffset = file.fileFromOffset + position;
     const firstQueueOffset = assignQueueOffset(batch.topic, batch.queueId, layout.count);
@@ -250,12 +266,19 @@ export class CommitLog implements FlushTarget {
   /**
    * The segment to write `sizeBytes` into. When the current one has fewer than size + 8 bytes left,
    * it is closed with a blank record and the next is opened (storage doc §3.2): the one prepared off
-   * the event loop if it is ready, else created inline. Returns an error
-   * text when a segment cannot be created or the record can never fit one.
+   * the event loop if it is ready, else created inline. Before a new segment the disk-full guard is
+   * asked; a full disk answers SERVICE_NOT_AVAILABLE (Java: the store is not writeable), any other
+   * failure CREATE_MAPEDFILE_FAILED.
    */
-  private fileWithRoom(sizeBytes: number): MappedFile | string {
+  private fileWithRoom(sizeBytes: number): MappedFile | PutMessageResult {
     const fileSize = this.queue.fileSizeBytes;
-    if (sizeBytes + BLANK_RECORD_SIZE_BYTES > fileSize) return `record of ${sizeBytes} bytes cannot fit a ${fileSize}-byte segment`;
+    if (sizeBytes + BLANK_RECORD_SIZE_BYTES > fileSize) return failure("CREATE_MAPEDFILE_FAILED", `record of ${sizeBytes} bytes cannot fit a ${fileSize}-byte segment`);
+    const last = this.queue.files[this.queue.files.length - 1];
+    const rolls = !last || sizeBytes + BLANK_RECORD_SIZE_BYTES > fileSize - last.wrotePosition;
+    if (rolls) {
+      const shortage = this.spaceGuard?.segmentSpaceShortage(this.newSegmentBytes(last));
+      if (shortage) return failure("SERVICE_NOT_AVAILABLE", shortage);
+    }
     try {
       let file = this.queue.getLastMappedFile(0, true)!;
       const remaining = fileSize - file.wrotePosition;
@@ -267,9 +290,21 @@ export class CommitLog implements FlushTarget {
       }
       return file;
     } catch (err) {
+      const reason = `cannot create a commit log segment: ${(err as Error).message}`;
+      if ((err as NodeJS.ErrnoException).code === "ENOSPC") {
+        this.spaceGuard?.markAllocationFailed(`disk is full: ${reason}; the store refuses writes until space is freed`);
+        return failure("SERVICE_NOT_AVAILABLE", `disk is full: ${reason}`);
+      }
       log.error("cannot create a commit log segment", err);
-      return `cannot create a commit log segment: ${(err as Error).message}`;
+      return failure("CREATE_MAPEDFILE_FAILED", reason);
     }
+  }
+
+  /** New disk space the next segment needs: none when it was prepared already. */
+  private newSegmentBytes(last: MappedFile | undefined): number {
+    if (!last) return this.queue.fileSizeBytes;
+    const next = path.join(this.queue.dir, offsetToFileName(last.fileFromOffset + this.queue.fileSizeBytes));
+    return fs.existsSync(next) ? 0 : this.queue.fileSizeBytes;
   }
 
   /** ASYNC_FLUSH or WAIT=false: answer now; SYNC_FLUSH: once an fsync covered the record(s). */

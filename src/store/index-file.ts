@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import { tagsHashCode } from "../common/message.ts";
 import { getInt64 as readInt64, setInt64 as writeInt64 } from "../common/message-codec.ts";
+import { reserveBlocks } from "./libc.ts";
 import { syncFd } from "./sync-fd.ts";
 
 export const INDEX_HEADER_SIZE_BYTES = 40;
@@ -80,7 +81,7 @@ export class IndexFile {
     // Size the file before mapping it; an existing file of another size was written with other dimensions.
     this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     const actual = fs.fstatSync(this.fd).size;
-    if (actual === 0) fs.ftruncateSync(this.fd, sizeBytes);
+    if (actual === 0) this.allocate(sizeBytes);
     else if (actual !== sizeBytes) {
       fs.closeSync(this.fd);
       throw new Error(`index file ${path} is ${actual} bytes, expected ${sizeBytes} (maxHashSlotNum=${hashSlotNum}, maxIndexNum=${indexNum})`);
@@ -89,6 +90,22 @@ export class IndexFile {
     this.view = new DataView(mapping.buffer, mapping.byteOffset, mapping.byteLength);
     // A fresh file has indexCount 0 on disk; entry numbering starts at 1.
     if (this.indexCount <= 0) this.view.setInt32(INDEX_COUNT_POS, 1);
+  }
+
+  /**
+   * Gives a new file its full size with every block allocated: index entries are written through
+   * the mapping, and a write into a sparse mapping on a full disk is a SIGBUS. On failure (ENOSPC)
+   * the file is removed and the error thrown.
+   */
+  private allocate(sizeBytes: number): void {
+    try {
+      reserveBlocks(this.fd, sizeBytes);
+      fs.ftruncateSync(this.fd, sizeBytes);
+    } catch (err) {
+      fs.closeSync(this.fd);
+      fs.rmSync(this.path, { force: true });
+      throw err;
+    }
   }
 
   /** Opens an existing index file (its header is on disk), or creates an empty one. */

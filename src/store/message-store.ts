@@ -17,6 +17,7 @@ import { CleanupService } from "./cleanup.ts";
 import { CommitLog } from "./commit-log.ts";
 import { CQ_STORE_UNIT_SIZE_BYTES, ConsumeQueue } from "./consume-queue.ts";
 import { ReputService } from "./dispatch.ts";
+import { indexFileSizeBytes } from "./index-file.ts";
 import { IndexService } from "./index-service.ts";
 import { abortFilePath, checkpointPath, commitLogDir, lockFilePath, type StoreConfig } from "./store-config.ts";
 import type {
@@ -67,6 +68,15 @@ export interface QueryMessageResult {
 
 function putFailure(status: PutMessageStatus, remark: string): PutMessageResult {
   return { status, remark, wroteOffset: -1, wroteBytes: 0, msgId: "", queueOffset: -1, msgNum: 0, storeTimestamp: 0 };
+}
+
+/**
+ * Disk space kept free beside each new commit-log segment: two consume-queue segments and, with
+ * the index on, one index file, so dispatch can always allocate what the segment's records need.
+ */
+function segmentReserveBytes(config: StoreConfig): number {
+  const indexBytes = config.messageIndexEnable ? indexFileSizeBytes(config.maxHashSlotNum, config.maxIndexNum) : 0;
+  return 2 * config.mappedFileSizeConsumeQueue + indexBytes;
 }
 
 function queueKey(topic: string, queueId: number): string {
@@ -163,7 +173,9 @@ export class MessageStore {
       index: this.index,
       now: this.clock,
       diskUsedRatio: opts.diskUsedRatio,
+      reserveBytes: segmentReserveBytes(config),
     });
+    this.commitLog.setSpaceGuard(this.cleanup);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
