@@ -3,20 +3,9 @@
 // keep SendMessageRequestHeader's V1 names; the three host / time fields are the broker's.
 
 import type { ExtFields } from "../remoting/command.ts";
+import type { SendMessageFields } from "./send-message-fields.ts";
 
-export interface ReplyMessageHeader {
-  producerGroup: string;
-  topic: string;
-  defaultTopic: string;
-  defaultTopicQueueNums: number;
-  /** The queue id the replier sent with (-1 when it left the choice to the broker). */
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties: string;
-  reconsumeTimes: number;
-  unitMode: boolean;
+export interface ReplyMessageHeader extends SendMessageFields {
   /** The replier's address, "ip:port" (Java requires it and parses it as a socket address). */
   bornHost: string;
   /** The broker's address, "ip:port". */

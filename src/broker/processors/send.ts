@@ -2,6 +2,7 @@
 // SEND_REPLY_MESSAGE, reply.ts), topic auto-creation, %RETRY% → %DLQ% routing, delay levels,
 // store put and response header (protocol doc 3.3.2, storage doc §12.3).
 
+import type { SendMessageFields } from "../../common/send-message-fields.ts";
 import { andThen, type MaybePromise } from "../../common/maybe-promise.ts";
 import type { MessageBatch } from "../../common/message-codec.ts";
 import { MAX_PROPERTIES_SIZE_BYTES, Prop, propertiesToString, stringToProperties, SysFlag, tagsHashCode, transactionType, type MessageInner } from "../../common/message.ts";
@@ -68,18 +69,7 @@ export const DLQ_QUEUE_NUMS = 1;
 
 const FAQ_NO_TOPIC = "See http://rocketmq.apache.org/docs/faq/ for further details.";
 
-export interface SendRequestHeader {
-  producerGroup: string;
-  topic: string;
-  defaultTopic: string;
-  defaultTopicQueueNums: number;
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties: string;
-  reconsumeTimes: number;
-  unitMode: boolean;
+export interface SendRequestHeader extends SendMessageFields {
   maxReconsumeTimes: number | undefined;
   batch: boolean;
 }
